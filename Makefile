@@ -1,0 +1,52 @@
+# Waypoint: `make help` lists the targets.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Python >= 3.12 is required. Plain `python3.12` may be a broken pyenv shim, so each candidate is run once.
+PY_BOOT := $(shell for c in python3.13 python3.12; do command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$c; exit; }; done; python3 -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v python3; exit; }; ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[23]*/bin/python3 2>/dev/null | sort -V | head -1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test lint fmt bench-orders worker serve
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PY_BOOT)" || { echo "Waypoint needs Python 3.12 or newer (python3.12 on PATH or pyenv)"; exit 1; }
+	@test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv and install Waypoint with its dependencies
+
+demo: install ## migrate, seed a demo organisation and serve it on http://localhost:8000
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py seed_demo
+	WAYPOINT_INPROCESS_WORKER=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## run the whole test suite (Postgres when DATABASE_URL is set, else SQLite)
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'pytest: no tests collected'; exit 0; fi; exit $$rc
+
+lint: install ## ruff, import-linter and a check that migrations are up to date
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: install ## format the code with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+worker: install ## a Celery worker (production mode: needs REDIS_URL)
+	$(VENV)/bin/celery -A config worker -l info
+
+serve: install ## the ASGI server as in production (uvicorn)
+	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+
+bench-orders: install ## order ingestion benchmark (needs DATABASE_URL for Postgres)
+	$(PY) -m bench.orders_ingest

@@ -1,0 +1,5 @@
+from common.errors import ConflictError
+
+
+class ApiKeyRevoked(ConflictError):
+    code = "api_key_revoked"

@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.models import ApiKeyScope, Role
+from accounts.tenancy import organization_page
+from dispatch.selectors import driver_list, hub_list, vehicle_list
+from orders.selectors import order_list
+
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+
+@organization_page()
+def home(request):
+    organization = request.actor.organization
+    orders = order_list(organization=organization)
+    context = {
+        "organization": organization,
+        "hubs": hub_list(organization=organization),
+        "vehicle_count": vehicle_list(organization=organization).count(),
+        "driver_count": driver_list(organization=organization).count(),
+        "order_count": orders.count(),
+        "status_counts": orders.order_by().values("status").annotate(n=Count("id")).order_by("status"),
+        "issue_count": orders.exclude(address_issue="").count(),
+        "recent_orders": orders[:10],
+    }
+    return render(request, "accounts/home.html", context)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Who uses it, e.g. 'Web shop'")
+    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ_WRITE)
+
+
+@organization_page(roles=ADMIN_ONLY)
+def api_key_list(request):
+    organization = request.actor.organization
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _, new_key = services.api_key_create(organization=organization, created_by=request.user, **form.cleaned_data)
+        form = ApiKeyForm()
+    context = {
+        "keys": selectors.api_key_list(organization=organization),
+        "form": form,
+        "new_key": new_key,
+    }
+    return render(request, "accounts/api_keys.html", context)
+
+
+@require_POST
+@organization_page(roles=ADMIN_ONLY)
+def api_key_revoke(request, pk):
+    api_key = get_object_or_404(selectors.api_key_list(organization=request.actor.organization), pk=pk)
+    services.api_key_revoke(api_key=api_key)
+    messages.success(request, f"Key '{api_key.name}' revoked.")
+    return redirect("api-key-list")

@@ -1,0 +1,119 @@
+"""Domain errors and the one API exception handler that turns every error into one JSON shape.
+
+Every error response is `{"code": ..., "message": ..., "errors": {field: [messages]}}`; `errors`
+is present for validation failures and may carry `details` for domain errors.
+"""
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """Base of every business-rule refusal; `code` is stable, `message` is for humans."""
+
+    code = "domain_error"
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+
+class ConflictError(DomainError):
+    code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class UnprocessableError(DomainError):
+    code = "unprocessable"
+    status_code = 422
+
+
+class FieldValidationError(DomainError):
+    """A service-level validation failure that names fields, like a serializer's."""
+
+    code = "validation_error"
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "Invalid input."):
+        super().__init__(message, details={})
+        self.errors = errors
+
+
+_MESSAGES = {
+    "parse_error": "The request body is not valid JSON.",
+    "not_authenticated": "Authentication credentials were not provided or are invalid.",
+    "authentication_failed": "Authentication credentials were not provided or are invalid.",
+}
+
+
+def flatten_errors(detail, prefix=""):
+    """Turn DRF's nested error detail into {"field.sub[0]": [messages]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):  # ListField errors are keyed by position
+                name = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:  # a nested object's own error names it
+                name = prefix
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.update(flatten_errors(item, f"{prefix}[{index}]"))
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+def error_body(code: str, message: str, errors: dict | None = None, details: dict | None = None):
+    body: dict = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    if details:
+        body["details"] = details
+    return body
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, FieldValidationError):
+        return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, details=exc.details), exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(error_body("validation_error", "Invalid input.", errors), status=400)
+    if isinstance(exc, RequestDataTooBig):
+        message = "The request body is too large; send at most WAYPOINT_MAX_BODY_BYTES per request."
+        return Response(error_body("request_too_large", message), status=413)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("validation_error", "Invalid input.", flatten_errors(exc.detail))
+        return response
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    code = code if isinstance(code, str) else "error"
+    message = _MESSAGES.get(code) or str(getattr(exc, "detail", exc))
+    response.data = error_body(code, message)
+    return response

@@ -1,0 +1,39 @@
+import os
+import threading
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("waypoint")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+_inprocess_lock = threading.Lock()
+_inprocess_worker = None
+
+
+def start_inprocess_worker():
+    """Run a Celery worker on a daemon thread of this process (embedded mode only).
+
+    WorkController installs no signal handlers, so unlike `app.Worker` it can run off the main
+    thread. With the memory broker only this process's producers reach it, which is the point.
+    """
+    global _inprocess_worker
+    with _inprocess_lock:
+        if _inprocess_worker is not None:
+            return _inprocess_worker
+        from celery.worker import WorkController
+
+        worker = WorkController(
+            app=app,
+            pool="solo",
+            concurrency=1,
+            without_heartbeat=True,
+            without_mingle=True,
+            without_gossip=True,
+            loglevel="INFO",
+        )
+        threading.Thread(target=worker.start, name="celery-inprocess", daemon=True).start()
+        _inprocess_worker = worker
+        return worker

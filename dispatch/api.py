@@ -1,0 +1,73 @@
+"""Network and fleet API: hubs, vehicles, drivers (list, create, retrieve, update, delete)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.response import Response
+
+from accounts.tenancy import OrganizationApi
+from dispatch import selectors
+from dispatch.models import Driver, Hub, Vehicle
+from dispatch.serializers import DriverSerializer, HubSerializer, VehicleSerializer
+from dispatch.services import fleet_delete, fleet_save
+
+
+class FleetApi(OrganizationApi):
+    model: type
+    selector = None
+
+    def organization_queryset(self):
+        return type(self).selector(organization=self.organization)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "organization": self.organization}
+
+
+class FleetCollectionApi(FleetApi):
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = fleet_save(organization=self.organization, instance=self.model(), data=serializer.validated_data)
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
+
+
+class FleetDetailApi(FleetApi):
+    def get(self, request, pk):
+        return Response(self.get_serializer(get_object_or_404(self.get_queryset(), pk=pk)).data)
+
+    def patch(self, request, pk):
+        instance = get_object_or_404(self.get_queryset(), pk=pk)
+        serializer = self.get_serializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        instance = fleet_save(organization=self.organization, instance=instance, data=serializer.validated_data)
+        return Response(self.get_serializer(instance).data)
+
+    def delete(self, request, pk):
+        fleet_delete(instance=get_object_or_404(self.get_queryset(), pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _pair(model, serializer, selector, tag):
+    collection = extend_schema_view(
+        get=extend_schema(tags=[tag], operation_id=f"{tag}_list"),
+        post=extend_schema(tags=[tag], operation_id=f"{tag}_create"),
+    )(
+        type(f"{model.__name__}CollectionApi", (FleetCollectionApi,),
+             {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)})
+    )  # fmt: skip
+    detail = extend_schema_view(
+        get=extend_schema(tags=[tag]), patch=extend_schema(tags=[tag]), delete=extend_schema(tags=[tag])
+    )(
+        type(f"{model.__name__}DetailApi", (FleetDetailApi,),
+             {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)})
+    )  # fmt: skip
+    return collection, detail
+
+
+HubCollectionApi, HubDetailApi = _pair(Hub, HubSerializer, selectors.hub_list, "hubs")
+VehicleCollectionApi, VehicleDetailApi = _pair(Vehicle, VehicleSerializer, selectors.vehicle_list, "vehicles")
+DriverCollectionApi, DriverDetailApi = _pair(Driver, DriverSerializer, selectors.driver_list, "drivers")

@@ -1,0 +1,15 @@
+from django.db.models import QuerySet
+
+from orders.models import Order, OrderEvent, OrderImport
+
+
+def order_list(*, organization) -> QuerySet[Order]:
+    return Order.objects.filter(organization=organization).select_related("hub")
+
+
+def order_events(*, order: Order) -> QuerySet[OrderEvent]:
+    return OrderEvent.objects.filter(order=order).order_by("at", "id")
+
+
+def order_import_list(*, organization) -> QuerySet[OrderImport]:
+    return OrderImport.objects.filter(organization=organization)

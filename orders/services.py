@@ -1,0 +1,221 @@
+"""Every write to orders: create (one or many), update, and the one transition service."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from accounts.tenancy import Actor
+from common.errors import FieldValidationError
+from common.events import publish_on_commit
+from dispatch.selectors import hub_list
+from orders import events
+from orders.addresses import resolve_addresses
+from orders.errors import OrderNotEditable
+from orders.lifecycle import OrderStatus
+from orders.models import Order, OrderEvent
+
+DUPLICATE_MESSAGE = "An order with this merchant_reference already exists."
+ROW_FIELDS = (
+    "merchant_reference", "type", "service_minutes", "priority", "required_skills",
+    "proof_of_delivery", "cash_on_delivery", "instructions",
+)  # fmt: skip
+
+
+def _apply_row(order: Order, row: dict) -> None:
+    for field in ROW_FIELDS:
+        if field in row:
+            setattr(order, field, row[field])
+    if "customer" in row:
+        order.customer_name = row["customer"]["name"]
+        order.customer_phone = row["customer"].get("phone", "")
+        order.customer_email = row["customer"].get("email", "")
+    if "load" in row:
+        order.load_kg = row["load"].get("kg", 0)
+        order.load_m3 = row["load"].get("m3", 0)
+        order.load_parcels = row["load"].get("parcels", 1)
+    if "time_windows" in row:
+        _apply_windows(order, row["time_windows"])
+    if "address" in row:
+        order.address_text = row["address"].get("text", "")
+        order.postcode = row["address"].get("postcode", "")
+        order.city = row["address"].get("city", "")
+        order.country = row["address"].get("country", "")
+
+
+def _apply_windows(order: Order, windows: list[dict]) -> None:
+    ordered = sorted(windows, key=lambda w: w["start"])
+    order.time_windows = [{"start": w["start"].isoformat(), "end": w["end"].isoformat()} for w in ordered]
+    order.window_start = ordered[0]["start"]
+    order.window_end = max(w["end"] for w in ordered)
+
+
+def _apply_address(order: Order, resolved) -> None:
+    order.lat, order.lng = resolved.lat, resolved.lng
+    order.geocode_confidence = resolved.confidence
+    order.geocode_source = resolved.source
+    order.address_issue = resolved.issue
+    order.address_issue_detail = resolved.issue_detail
+    order.hub = resolved.hub
+    tz = resolved.hub.tz if resolved.hub else dt.UTC
+    order.delivery_date = order.window_start.astimezone(tz).date() if order.window_start else None
+
+
+def _initial_events(order: Order, actor: Actor) -> list[OrderEvent]:
+    created = events.order_created(order, actor.label)
+    created.to_status = OrderStatus.CREATED
+    history = [created]
+    if order.address_issue:
+        history.append(events.address_flagged(order, actor.label))
+    else:
+        history.append(events.status_changed(order, "system", previous=OrderStatus.CREATED))
+    return history
+
+
+def _build_orders(*, actor: Actor, rows: list[dict]) -> list[Order]:
+    resolved = resolve_addresses(rows, hubs=list(hub_list(organization=actor.organization)))
+    orders = []
+    for row, address in zip(rows, resolved, strict=True):
+        order = Order(organization=actor.organization)
+        _apply_row(order, row)
+        _apply_address(order, address)
+        order.status = OrderStatus.CREATED if order.address_issue else OrderStatus.VALIDATED
+        orders.append(order)
+    return orders
+
+
+def _insert(orders: list[Order], actor: Actor) -> None:
+    Order.objects.bulk_create(orders)
+    OrderEvent.objects.bulk_create([e for o in orders for e in _initial_events(o, actor)])
+    for order in orders:
+        publish_on_commit("order_created", {"order_id": order.pk, "organization_id": order.organization_id})
+
+
+def order_create_many(*, actor: Actor, rows: list[dict]) -> list[Order | dict]:
+    """Create valid rows; a row whose merchant_reference exists gets an error dict instead.
+
+    Rows are all-or-nothing each: an order is either fully created with its history or absent.
+    """
+    existing = set(
+        Order.objects.filter(
+            organization=actor.organization,
+            merchant_reference__in=[row["merchant_reference"] for row in rows],
+        ).values_list("merchant_reference", flat=True)
+    )
+    results: list[Order | dict | None] = [None] * len(rows)
+    seen: set[str] = set()
+    fresh: list[int] = []
+    for index, row in enumerate(rows):
+        reference = row["merchant_reference"]
+        if reference in existing or reference in seen:
+            results[index] = {"merchant_reference": [DUPLICATE_MESSAGE]}
+        else:
+            seen.add(reference)
+            fresh.append(index)
+    if fresh:
+        created = _create_rows(actor, [rows[index] for index in fresh])
+        for index, result in zip(fresh, created, strict=True):
+            results[index] = result
+    return results
+
+
+def _create_rows(actor: Actor, rows: list[dict]) -> list[Order | dict]:
+    orders = _build_orders(actor=actor, rows=rows)
+    try:
+        with transaction.atomic():
+            _insert(orders, actor)
+        return orders
+    except IntegrityError:
+        # A concurrent request created one of these references meanwhile: fall back to one
+        # savepoint per row so only the clashing rows fail.
+        return [_create_one_guarded(order, actor) for order in orders]
+
+
+def _create_one_guarded(order: Order, actor: Actor) -> Order | dict:
+    order.pk = None
+    try:
+        with transaction.atomic():
+            _insert([order], actor)
+        return order
+    except IntegrityError:
+        return {"merchant_reference": [DUPLICATE_MESSAGE]}
+
+
+def order_create(*, actor: Actor, row: dict) -> Order:
+    result = order_create_many(actor=actor, rows=[row])[0]
+    if isinstance(result, dict):
+        raise FieldValidationError(result)
+    return result
+
+
+ADDRESS_KEYS = ("address", "hub")
+
+
+def order_update(*, actor: Actor, order: Order, changes: dict) -> Order:
+    """Change an order that has not been dispatched yet; address changes are re-validated."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not order.is_editable():
+            raise OrderNotEditable(
+                f"An order in status '{order.status}' can no longer be changed; "
+                "only created, validated, planned or rescheduled orders can.",
+                details={"current_status": order.status},
+            )
+        _apply_row(order, changes)
+        if any(key in changes for key in (*ADDRESS_KEYS, "time_windows")):
+            _revalidate_address(order, changes)
+        order.full_clean(exclude=["organization", "hub"])
+        order.save()
+        OrderEvent.objects.bulk_create([events.order_updated(order, actor.label, changed=sorted(changes))])
+        publish_on_commit("order_updated", {"order_id": order.pk, "changed": sorted(changes)})
+    return order
+
+
+def _revalidate_address(order: Order, changes: dict) -> None:
+    address = changes.get("address") or {}
+    if "address" in changes and address.get("lat") is None:
+        row_address = {"text": order.address_text, "postcode": order.postcode, "city": order.city,
+                       "country": order.country}  # fmt: skip
+    else:
+        row_address = {"lat": address.get("lat", order.lat), "lng": address.get("lng", order.lng)}
+    hub = changes.get("hub", order.hub)
+    [resolved] = resolve_addresses(
+        [{"address": row_address, "hub": hub}], hubs=list(hub_list(organization=order.organization))
+    )
+    _apply_address(order, resolved)
+    if order.status == OrderStatus.CREATED and not order.address_issue:
+        order.status = OrderStatus.VALIDATED
+        OrderEvent.objects.bulk_create([events.status_changed(order, "system", previous=OrderStatus.CREATED)])
+
+
+def order_transition(
+    *,
+    actor: Actor | None,
+    order: Order,
+    to_status: str,
+    reason: str = "",
+    lat=None,
+    lng=None,
+    details: dict | None = None,
+) -> Order:
+    """The only way an order changes status: locked, checked, saved and recorded atomically."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        previous = order.apply_transition(to_status)
+        order.save(update_fields=["status", "updated_at"])
+        label = actor.label if actor else "system"
+        event = events.status_changed(order, label, previous=previous, reason=reason, lat=lat, lng=lng, details=details)
+        event.save()
+        publish_on_commit(
+            f"order_{to_status}",
+            {
+                "order_id": order.pk,
+                "organization_id": order.organization_id,
+                "from": previous,
+                "reason": reason,
+            },
+        )
+    return order
+
+
+def order_cancel(*, actor: Actor, order: Order, reason: str) -> Order:
+    return order_transition(actor=actor, order=order, to_status=OrderStatus.CANCELLED, reason=reason)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from orders import api
+
+urlpatterns = [
+    path("orders", api.OrderCollectionApi.as_view(), name="api-orders"),
+    path("orders/bulk", api.OrderBulkCreateApi.as_view(), name="api-orders-bulk"),
+    path("orders/import", api.OrderImportApi.as_view(), name="api-orders-import"),
+    path(
+        "orders/imports/<int:pk>/errors.csv",
+        api.OrderImportErrorsApi.as_view(),
+        name="api-orders-import-errors",
+    ),
+    path("orders/<int:pk>", api.OrderDetailApi.as_view(), name="api-order"),
+    path("orders/<int:pk>/cancel", api.OrderCancelApi.as_view(), name="api-order-cancel"),
+    path("orders/<int:pk>/transition", api.OrderTransitionApi.as_view(), name="api-order-transition"),
+    path("orders/<int:pk>/events", api.OrderEventsApi.as_view(), name="api-order-events"),
+]

@@ -1,0 +1,168 @@
+"""Shared fixtures: an organization with one user per role, API clients, a hub, an API key.
+
+On CI (`CI=true`) Postgres and Redis are required: a missing service fails the run instead of
+skipping tests, so a broken .ci/run cannot pass unnoticed.
+"""
+
+import os
+
+# Before Django settings load: tests run tasks eagerly unless a test starts a real worker.
+os.environ.setdefault("WAYPOINT_INPROCESS_WORKER", "0")
+
+import pytest  # noqa: E402
+import redis  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from accounts.models import Organization, Role  # noqa: E402
+from accounts.services import api_key_create, user_create  # noqa: E402
+from dispatch.models import Hub  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def pytest_sessionstart(session):
+    if not IN_CI:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.exit("CI=true but DATABASE_URL does not point at PostgreSQL", returncode=3)
+    if not redis_available():
+        pytest.exit(f"CI=true but Redis is not reachable at {TEST_REDIS_URL}", returncode=3)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Sync Playwright keeps an event loop running; asyncio tests after it would fail, so browser
+    # tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(settings):
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url():
+    if not redis_available():
+        if IN_CI:
+            pytest.fail(f"Redis is required on CI ({TEST_REDIS_URL})")
+        pytest.skip(f"Redis is not running at {TEST_REDIS_URL}")
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def postgres(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail("PostgreSQL is required on CI")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def organization(db):
+    return Organization.objects.create(name="Acme Deliveries", slug="acme", timezone="Europe/Helsinki")
+
+
+@pytest.fixture
+def other_organization(db):
+    return Organization.objects.create(name="Other Co", slug="other", timezone="Europe/Helsinki")
+
+
+def _user(organization, role):
+    return user_create(
+        organization=organization,
+        username=f"{organization.slug}-{role}",
+        password="pw-12345!",
+        role=role,
+    )
+
+
+@pytest.fixture
+def admin_user(organization):
+    return _user(organization, Role.ADMIN)
+
+
+@pytest.fixture
+def dispatcher_user(organization):
+    return _user(organization, Role.DISPATCHER)
+
+
+@pytest.fixture
+def viewer_user(organization):
+    return _user(organization, Role.VIEWER)
+
+
+@pytest.fixture
+def driver_user(organization):
+    return _user(organization, Role.DRIVER)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def dispatcher_client(dispatcher_user):
+    return client_for(dispatcher_user)
+
+
+@pytest.fixture
+def viewer_client(viewer_user):
+    return client_for(viewer_user)
+
+
+@pytest.fixture
+def driver_client(driver_user):
+    return client_for(driver_user)
+
+
+@pytest.fixture
+def api_key(organization):
+    key, raw = api_key_create(organization=organization, created_by=None, name="Web shop")
+    key.raw = raw
+    return key
+
+
+@pytest.fixture
+def merchant_client(api_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key.raw}")
+    return client
+
+
+@pytest.fixture
+def hub(organization):
+    return Hub.objects.create(
+        organization=organization, code="hel-1", name="Helsinki Central", address="Mannerheimintie 1",
+        lat=60.1699, lng=24.9384, timezone="Europe/Helsinki", service_radius_km=10,
+    )  # fmt: skip
