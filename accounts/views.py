@@ -39,14 +39,15 @@ class ApiKeyForm(forms.Form):
 def api_key_list(request):
     organization = request.actor.organization
     form = ApiKeyForm(request.POST or None)
-    new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.api_key_create(organization=organization, created_by=request.user, **form.cleaned_data)
-        form = ApiKeyForm()
+        _, raw_key = services.api_key_create(organization=organization, created_by=request.user, **form.cleaned_data)
+        # Post/redirect/get: a reload must neither create a second key nor show this one again.
+        request.session["new_api_key"] = raw_key
+        return redirect("api-key-list")
     context = {
         "keys": selectors.api_key_list(organization=organization),
         "form": form,
-        "new_key": new_key,
+        "new_key": request.session.pop("new_api_key", None),
     }
     return render(request, "accounts/api_keys.html", context)
 

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from accounts.tenancy import OrganizationApi
 from dispatch import selectors
 from dispatch.models import Driver, Hub, Vehicle
-from dispatch.serializers import DriverSerializer, HubSerializer, VehicleSerializer
-from dispatch.services import fleet_delete, fleet_save
+from dispatch.serializers import DriverSerializer, HubSerializer, ShiftOverrideSerializer, VehicleSerializer
+from dispatch.services import driver_shift_override_set, fleet_delete, fleet_save
 
 
 class FleetApi(OrganizationApi):
@@ -71,3 +71,23 @@ def _pair(model, serializer, selector, tag):
 HubCollectionApi, HubDetailApi = _pair(Hub, HubSerializer, selectors.hub_list, "hubs")
 VehicleCollectionApi, VehicleDetailApi = _pair(Vehicle, VehicleSerializer, selectors.vehicle_list, "vehicles")
 DriverCollectionApi, DriverDetailApi = _pair(Driver, DriverSerializer, selectors.driver_list, "drivers")
+
+
+class DriverShiftOverrideApi(FleetApi):
+    """PUT a date's shift (upsert) or DELETE it to fall back on the weekly pattern."""
+
+    selector = staticmethod(selectors.driver_list)
+
+    @extend_schema(tags=["drivers"], request=ShiftOverrideSerializer, responses=DriverSerializer)
+    def put(self, request, pk):
+        driver = get_object_or_404(self.get_queryset(), pk=pk)
+        serializer = ShiftOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        driver_shift_override_set(driver=driver, data=serializer.validated_data)
+        return Response(DriverSerializer(self.get_queryset().get(pk=pk), context=self.get_serializer_context()).data)
+
+    @extend_schema(tags=["drivers"], responses={204: None})
+    def delete(self, request, pk, date):
+        driver = get_object_or_404(self.get_queryset(), pk=pk)
+        get_object_or_404(driver.shift_overrides, date=date).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@ import re
 
 from rest_framework import serializers
 
-from dispatch.models import WEEKDAYS, Driver, Hub, Vehicle
+from dispatch.models import WEEKDAYS, Driver, DriverShiftOverride, Hub, Vehicle
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -87,9 +87,30 @@ class VehicleSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
+class ShiftOverrideSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DriverShiftOverride
+        fields = ["date", "off", "start", "end", "breaks"]
+
+    def validate_breaks(self, value):
+        if not isinstance(value, list):
+            raise serializers.ValidationError("A list of {start, end} objects.")
+        for brk in value:
+            _check_span(brk, "A break")
+        return value
+
+    def validate(self, attrs):
+        if not attrs.get("off") and (attrs.get("start") is None or attrs.get("end") is None):
+            raise serializers.ValidationError({"start": ["A working day needs a start and an end; or set off."]})
+        if attrs.get("start") and attrs.get("end") and attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": ["The shift must end after it starts."]})
+        return attrs
+
+
 class DriverSerializer(serializers.ModelSerializer):
     home_hub = OrganizationHubField()
     skills = SKILLS
+    shift_overrides = ShiftOverrideSerializer(many=True, read_only=True)
 
     class Meta:
         model = Driver
@@ -100,6 +121,7 @@ class DriverSerializer(serializers.ModelSerializer):
             "home_hub",
             "skills",
             "weekly_shifts",
+            "shift_overrides",
             "active",
             "created_at",
         ]

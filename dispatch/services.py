@@ -4,6 +4,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 
 from common.errors import ConflictError
+from dispatch.models import DriverShiftOverride
 
 
 def fleet_save(*, organization, instance: models.Model, data: dict) -> models.Model:
@@ -15,6 +16,18 @@ def fleet_save(*, organization, instance: models.Model, data: dict) -> models.Mo
         instance.full_clean()
         instance.save()
     return instance
+
+
+def driver_shift_override_set(*, driver, data: dict):
+    """Create or replace the driver's shift for one date (a day off, or other hours)."""
+    with transaction.atomic():
+        override, _ = DriverShiftOverride.objects.select_for_update().get_or_create(driver=driver, date=data["date"])
+        override.off = data.get("off", False)
+        override.start, override.end = data.get("start"), data.get("end")
+        override.breaks = data.get("breaks", [])
+        override.full_clean()
+        override.save()
+    return override
 
 
 def fleet_delete(*, instance: models.Model) -> None:

@@ -9,4 +9,6 @@ urlpatterns = [
     path("vehicles/<int:pk>", api.VehicleDetailApi.as_view(), name="api-vehicle"),
     path("drivers", api.DriverCollectionApi.as_view(), name="api-drivers"),
     path("drivers/<int:pk>", api.DriverDetailApi.as_view(), name="api-driver"),
+    path("drivers/<int:pk>/shift-overrides", api.DriverShiftOverrideApi.as_view(), name="api-driver-overrides"),
+    path("drivers/<int:pk>/shift-overrides/<date>", api.DriverShiftOverrideApi.as_view(), name="api-driver-override"),
 ]

@@ -5,47 +5,54 @@ rows are reported with field-level errors and create nothing. One bad row never 
 """
 
 from django.db import transaction
+from rest_framework import serializers
 
 from accounts.tenancy import Actor
 from common.errors import flatten_errors
 from dispatch.selectors import hub_by_code
 from orders.csv_import import error_report
-from orders.models import OrderImport
-from orders.serializers import OrderOutputSerializer, OrderWriteSerializer
+from orders.models import Order, OrderImport
+from orders.serializers import OrderWriteSerializer
 from orders.services import order_create_many
 
 
 def intake_rows(*, actor: Actor, rows: list, request=None) -> dict:
     context = {"hubs": hub_by_code(organization=actor.organization), "request": request}
+    # One serializer validates every row: DRF builds a serializer's fields on first use, which
+    # would otherwise dominate the cost of a 1,000-row batch.
+    validator = OrderWriteSerializer(context=context)
     results: list[dict] = [{} for _ in rows]
     valid: list[tuple[int, dict]] = []
     for index, row in enumerate(rows):
-        reference = row.get("merchant_reference") if isinstance(row, dict) else None
-        serializer = OrderWriteSerializer(data=row, context=context)
-        if serializer.is_valid():
-            valid.append((index, serializer.validated_data))
-        else:
-            results[index] = _error(index, reference, flatten_errors(serializer.errors))
+        try:
+            valid.append((index, validator.run_validation(row)))
+        except serializers.ValidationError as error:
+            reference = row.get("merchant_reference") if isinstance(row, dict) else None
+            results[index] = _error(index, reference, flatten_errors(error.detail))
     created = order_create_many(actor=actor, rows=[data for _, data in valid]) if valid else []
     for (index, data), outcome in zip(valid, created, strict=True):
         if isinstance(outcome, dict):
             results[index] = _error(index, data["merchant_reference"], outcome)
         else:
-            body = OrderOutputSerializer(outcome, context=context).data
-            results[index] = {
-                "index": index,
-                "status": "created",
-                "merchant_reference": outcome.merchant_reference,
-                "order": body,
-            }
+            results[index] = {"index": index, "status": "created", "merchant_reference": outcome.merchant_reference,
+                              "order": order_summary(outcome, request)}  # fmt: skip
     created_count = sum(1 for result in results if result["status"] == "created")
     return {
-        "summary": {
-            "total": len(rows),
-            "created": created_count,
-            "failed": len(rows) - created_count,
-        },
+        "summary": {"total": len(rows), "created": created_count, "failed": len(rows) - created_count},
         "results": results,
+    }
+
+
+def order_summary(order: Order, request=None) -> dict:
+    """What a bulk result says of a created order; the full order is at GET /api/orders/{id}."""
+    path = f"/t/{order.tracking_token}"
+    return {
+        "id": order.pk,
+        "status": order.status,
+        "hub": order.hub.code if order.hub else None,
+        "address_issue": order.address_issue or None,
+        "tracking_token": order.tracking_token,
+        "tracking_url": request.build_absolute_uri(path) if request else path,
     }
 
 

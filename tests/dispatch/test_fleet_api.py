@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from dispatch.models import Driver, Hub, Vehicle
@@ -34,7 +36,7 @@ def test_admin_creates_a_hub_vehicle_and_driver(admin_client):
     )
     assert vehicle.json()["home_hub"] == "hel-2"
     assert Vehicle.objects.get().range_km == 180
-    assert Driver.objects.get().shift_on(__import__("datetime").date(2026, 11, 30))["end"] == "16:30"
+    assert Driver.objects.get().shift_on(date(2026, 11, 30))["end"] == "16:30"
 
 
 @pytest.mark.parametrize(
@@ -127,3 +129,27 @@ def test_service_area_by_polygon(organization):
 
     assert hub.covers(60.17, 24.94)
     assert not hub.covers(60.19, 24.94)
+
+
+def test_day_override_replaces_the_weekly_shift(admin_client):
+    admin_client.post("/api/hubs", HUB, format="json")
+    shifts = {"mon": {"start": "08:00", "end": "16:00", "breaks": []}}
+    driver_id = admin_client.post(
+        "/api/drivers", {"name": "D", "home_hub": "hel-2", "weekly_shifts": shifts}, format="json"
+    ).json()["id"]
+
+    late = admin_client.put(
+        f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-11-30", "start": "12:00", "end": "20:00"}, format="json"
+    )
+    off = admin_client.put(f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-12-07", "off": True}, format="json")
+    bad = admin_client.put(f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-12-14"}, format="json")
+
+    assert late.status_code == off.status_code == 200
+    driver = Driver.objects.get()
+    assert driver.shift_on(date(2026, 11, 30)) == {"start": "12:00", "end": "20:00", "breaks": []}
+    assert driver.shift_on(date(2026, 12, 7)) is None
+    assert driver.shift_on(date(2026, 12, 21)) == shifts["mon"]
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == {"start": ["A working day needs a start and an end; or set off."]}
+    assert admin_client.delete(f"/api/drivers/{driver_id}/shift-overrides/2026-12-07").status_code == 204
+    assert Driver.objects.get().shift_on(date(2026, 12, 7)) == shifts["mon"]
