@@ -9,7 +9,7 @@ from accounts.tenancy import OrganizationApi
 from dispatch import selectors
 from dispatch.models import Driver, Hub, Vehicle
 from dispatch.serializers import DriverSerializer, HubSerializer, ShiftOverrideSerializer, VehicleSerializer
-from dispatch.services import driver_shift_override_set, fleet_delete, fleet_save
+from dispatch.services.fleet import driver_shift_override_set, fleet_delete, fleet_save
 
 
 class FleetApi(OrganizationApi):

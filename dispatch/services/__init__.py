@@ -1,0 +1,1 @@
+"""Dispatch writes, split by subdomain: fleet (network), planning, slots."""
