@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/", include("orders.urls_api")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
+    path("", include("tracking.urls")),
 ]

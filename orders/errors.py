@@ -1,4 +1,4 @@
-from common.errors import ConflictError, DomainError
+from common.errors import ConflictError
 
 
 class InvalidTransition(ConflictError):
@@ -16,5 +16,5 @@ class OrderNotEditable(ConflictError):
     code = "order_not_editable"
 
 
-class DuplicateMerchantReference(DomainError):
-    code = "duplicate_merchant_reference"
+class CustomerActionRefused(ConflictError):
+    code = "customer_action_refused"

@@ -49,3 +49,7 @@ def status_changed(
 
 def order_updated(order: Order, actor: str, *, changed: list[str]) -> OrderEvent:
     return _event(order, "order_updated", actor, details={"changed": changed})
+
+
+def customer_action(order: Order, actor: str, kind: str, *, details: dict) -> OrderEvent:
+    return _event(order, kind, actor, details=details)

@@ -25,6 +25,12 @@ class ProofOfDelivery(models.TextChoices):
     ONE_TIME_CODE = "one_time_code"
 
 
+class DeliveryAlternative(models.TextChoices):
+    NEIGHBOUR = "neighbour", "Leave with a neighbour"
+    SAFE_PLACE = "safe_place", "Leave in a safe place"
+    PICKUP_POINT = "pickup_point", "Deliver to a pickup point"
+
+
 class AddressIssue(models.TextChoices):
     NONE = "", "None"
     NOT_FOUND = "address_not_found", "Address not found"
@@ -78,6 +84,11 @@ class Order(TimeStampedModel):
     cash_on_delivery = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     instructions = models.TextField(blank=True)
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token, editable=False)
+    # What the customer chose on the tracking page.
+    delivery_alternative = models.CharField(max_length=16, choices=DeliveryAlternative.choices, blank=True)
+    delivery_alternative_detail = models.CharField(max_length=300, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-id"]

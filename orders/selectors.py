@@ -13,3 +13,10 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
 
 def order_import_list(*, organization) -> QuerySet[OrderImport]:
     return OrderImport.objects.filter(organization=organization)
+
+
+def order_by_tracking_token(*, token: str) -> Order | None:
+    """The public gate of the tracking page: the unguessable token is the only key."""
+    if not token or len(token) > 64:
+        return None
+    return Order.objects.select_related("organization", "hub").filter(tracking_token=token).first()

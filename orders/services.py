@@ -10,8 +10,8 @@ from common.events import publish_on_commit
 from dispatch.selectors import hub_list
 from orders import events
 from orders.addresses import resolve_addresses
-from orders.errors import OrderNotEditable
-from orders.lifecycle import OrderStatus
+from orders.errors import CustomerActionRefused, OrderNotEditable
+from orders.lifecycle import TERMINAL, OrderStatus
 from orders.models import Order, OrderEvent
 
 DUPLICATE_MESSAGE = "An order with this merchant_reference already exists."
@@ -219,3 +219,46 @@ def order_transition(
 
 def order_cancel(*, actor: Actor, order: Order, reason: str) -> Order:
     return order_transition(actor=actor, order=order, to_status=OrderStatus.CANCELLED, reason=reason)
+
+
+CUSTOMER = "customer"
+
+
+def _customer_change(order: Order, fields: dict, event: OrderEvent) -> Order:
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+        event.order = locked
+        event.save()
+        publish_on_commit(event.kind, {"order_id": locked.pk, "organization_id": locked.organization_id})
+    return locked
+
+
+def order_instructions_set(*, order: Order, instructions: str) -> Order:
+    """The customer's delivery instructions, accepted until the driver has arrived."""
+    if order.status in TERMINAL or order.status == OrderStatus.ARRIVED:
+        raise CustomerActionRefused("Instructions can no longer be changed for this delivery.")
+    event = events.customer_action(order, CUSTOMER, "instructions_updated", details={"instructions": instructions})
+    return _customer_change(order, {"instructions": instructions}, event)
+
+
+def order_alternative_choose(*, order: Order, alternative: str, detail: str) -> Order:
+    if not order.organization.allow_delivery_alternatives:
+        raise CustomerActionRefused("This sender does not offer delivery alternatives.")
+    if order.status in TERMINAL or order.status == OrderStatus.ARRIVED:
+        raise CustomerActionRefused("It is too late to choose an alternative for this delivery.")
+    event = events.customer_action(
+        order, CUSTOMER, "alternative_chosen", details={"alternative": alternative, "detail": detail}
+    )
+    return _customer_change(order, {"delivery_alternative": alternative, "delivery_alternative_detail": detail}, event)
+
+
+def order_rate(*, order: Order, rating: int, comment: str) -> Order:
+    if order.status != OrderStatus.DELIVERED:
+        raise CustomerActionRefused("A delivery can be rated once it has been delivered.")
+    if order.rating is not None:
+        raise CustomerActionRefused("This delivery has already been rated.")
+    event = events.customer_action(order, CUSTOMER, "delivery_rated", details={"rating": rating, "comment": comment})
+    return _customer_change(order, {"rating": rating, "rating_comment": comment}, event)
