@@ -12,7 +12,7 @@ from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts.models import ApiKey, Organization, Role, User
+from accounts.models import WRITE_ROLES, ApiKey, Organization, Role, User
 from common.idempotency import (
     IdempotentReplay,
     idempotency_begin,
@@ -33,10 +33,10 @@ class Actor:
     def role(self) -> str:
         return self.user.role if self.user else "api_key"
 
-    def can_write(self) -> bool:
+    def can_write(self, roles=WRITE_ROLES) -> bool:
         if self.api_key is not None:
             return self.api_key.can_write()
-        return self.user is not None and self.user.can_write()
+        return self.user is not None and self.user.role in roles
 
     @property
     def label(self) -> str:
@@ -65,7 +65,7 @@ class OrganizationPermission(permissions.BasePermission):
         if actor.user is not None and actor.role not in view.allowed_roles:
             self.message = f"The {actor.role} role cannot use this endpoint."
             return False
-        if request.method in WRITE_METHODS and not actor.can_write():
+        if request.method in WRITE_METHODS and not actor.can_write(view.write_roles):
             self.message = "This API key is read-only." if actor.api_key else "Your role can only read."
             return False
         return True
@@ -75,6 +75,7 @@ class OrganizationApi(GenericAPIView):
     permission_classes = [permissions.IsAuthenticated, OrganizationPermission]
     # Drivers use their own endpoints (their routes); the merchant/ops API is not theirs.
     allowed_roles = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
+    write_roles = WRITE_ROLES
     idempotent_methods = frozenset({"POST"})
 
     actor: Actor | None = None

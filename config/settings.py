@@ -144,6 +144,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.tasks.idempotency_purge_task", "schedule": 3600.0},
+    "position-history-purge": {"task": "tracking.tasks.position_history_purge_task", "schedule": 3600.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so
 # background work leaves the request thread without needing Redis or a second process.
@@ -218,6 +219,8 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("WAYPOINT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 WAYPOINT_BULK_MAX_ORDERS = int(os.environ.get("WAYPOINT_BULK_MAX_ORDERS", "5000"))
 WAYPOINT_IDEMPOTENCY_TTL_HOURS = 24
+# Driver position history is kept this long for replay and analytics, then purged.
+WAYPOINT_POSITION_RETENTION_DAYS = int(os.environ.get("WAYPOINT_POSITION_RETENTION_DAYS", "30"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------
 # "offline" (default) uses merchant coordinates, the local gazetteer and GeoNames place centroids;

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("accounts.urls_api")),
     path("api/", include("dispatch.urls_api")),
     path("api/", include("orders.urls_api")),
+    path("api/", include("tracking.urls_api")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("tracking.urls")),
