@@ -228,6 +228,9 @@ WAYPOINT_POSITION_RETENTION_DAYS = int(os.environ.get("WAYPOINT_POSITION_RETENTI
 GEOCODER = os.environ.get("GEOCODER", "offline")
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_MIN_CONFIDENCE = float(os.environ.get("GEOCODER_MIN_CONFIDENCE", "0.6"))
+GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "waypoint-geocoder")
+GEOCODER_TIMEOUT_SECONDS = float(os.environ.get("GEOCODER_TIMEOUT_SECONDS", "5"))
+GEOCODER_MIN_DELAY_SECONDS = float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "0"))
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 

@@ -1,7 +1,8 @@
 """Network and fleet API: hubs, vehicles, drivers (list, create, retrieve, update, delete)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -74,7 +75,7 @@ DriverCollectionApi, DriverDetailApi = _pair(Driver, DriverSerializer, selectors
 
 
 class DriverShiftOverrideApi(FleetApi):
-    """PUT a date's shift (upsert) or DELETE it to fall back on the weekly pattern."""
+    """PUT a date's shift (an upsert): other hours, or a day off."""
 
     selector = staticmethod(selectors.driver_list)
 
@@ -86,7 +87,16 @@ class DriverShiftOverrideApi(FleetApi):
         driver_shift_override_set(driver=driver, data=serializer.validated_data)
         return Response(DriverSerializer(self.get_queryset().get(pk=pk), context=self.get_serializer_context()).data)
 
-    @extend_schema(tags=["drivers"], responses={204: None})
+
+class DriverShiftOverrideDeleteApi(FleetApi):
+    """DELETE a date's override: the weekly pattern applies again."""
+
+    selector = staticmethod(selectors.driver_list)
+
+    @extend_schema(
+        tags=["drivers"], responses={204: None},
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.PATH)],
+    )  # fmt: skip
     def delete(self, request, pk, date):
         driver = get_object_or_404(self.get_queryset(), pk=pk)
         get_object_or_404(driver.shift_overrides, date=date).delete()
