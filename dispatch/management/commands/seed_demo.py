@@ -12,11 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", type=dt.date.fromisoformat, help="Order date (default: tomorrow in Helsinki)")
         parser.add_argument("--orders", type=int, default=120)
+        parser.add_argument("--base-url", default="http://localhost:8000", help="Where the demo is served")
 
-    def handle(self, *args, date=None, orders=120, **options):
+    def handle(self, *args, date=None, orders=120, base_url="http://localhost:8000", **options):
         day = date or dt.datetime.now(zoneinfo.ZoneInfo(TZ)).date() + dt.timedelta(days=1)
         summary = seed_demo(order_date=day, order_count=orders)
-        base = "http://localhost:8000"
+        base = base_url.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation: {summary.organization.name}"))
         self.stdout.write(f"  orders for {summary.order_date}: {summary.orders_created} created this run"
                           f" (gazetteer: {summary.gazetteer_points} Helsinki addresses)")  # fmt: skip
