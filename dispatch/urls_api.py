@@ -10,5 +10,9 @@ urlpatterns = [
     path("drivers", api.DriverCollectionApi.as_view(), name="api-drivers"),
     path("drivers/<int:pk>", api.DriverDetailApi.as_view(), name="api-driver"),
     path("drivers/<int:pk>/shift-overrides", api.DriverShiftOverrideApi.as_view(), name="api-driver-overrides"),
-    path("drivers/<int:pk>/shift-overrides/<date>", api.DriverShiftOverrideDeleteApi.as_view(), name="api-driver-override"),
+    path(
+        "drivers/<int:pk>/shift-overrides/<date>",
+        api.DriverShiftOverrideDeleteApi.as_view(),
+        name="api-driver-override",
+    ),
 ]

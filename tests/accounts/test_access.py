@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def other_order(other_organization):
-
     Hub.objects.create(organization=other_organization, code="hel-1", name="Other", address="x",
                        lat=60.17, lng=24.94, service_radius_km=10)  # fmt: skip
     _, raw = api_key_create(organization=other_organization, created_by=None, name="Other")

@@ -139,9 +139,13 @@ def test_day_override_replaces_the_weekly_shift(admin_client):
     ).json()["id"]
 
     late = admin_client.put(
-        f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-11-30", "start": "12:00", "end": "20:00"}, format="json"
+        f"/api/drivers/{driver_id}/shift-overrides",
+        {"date": "2026-11-30", "start": "12:00", "end": "20:00"},
+        format="json",
     )
-    off = admin_client.put(f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-12-07", "off": True}, format="json")
+    off = admin_client.put(
+        f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-12-07", "off": True}, format="json"
+    )
     bad = admin_client.put(f"/api/drivers/{driver_id}/shift-overrides", {"date": "2026-12-14"}, format="json")
 
     assert late.status_code == off.status_code == 200

@@ -45,7 +45,9 @@ def test_overlapping_bulk_requests_create_each_reference_once(postgres, api_key,
         lambda: merchant(api_key).post("/api/orders/bulk", second, format="json"),
     ])  # fmt: skip
 
-    created = [r["merchant_reference"] for resp in responses for r in resp.json()["results"] if r["status"] == "created"]
+    created = [
+        r["merchant_reference"] for resp in responses for r in resp.json()["results"] if r["status"] == "created"
+    ]
     assert sorted(created) == [f"R-{i:03d}" for i in range(90)]
     assert Order.objects.count() == 90
     assert OrderEvent.objects.count() == 180
