@@ -39,9 +39,11 @@ def pytest_sessionstart(session):
         pytest.exit(f"CI=true but Redis is not reachable at {TEST_REDIS_URL}", returncode=3)
 
 
+@pytest.hookimpl(wrapper=True)  # after every other reordering (pytest-django's, fixtures')
 def pytest_collection_modifyitems(config, items):
     # Sync Playwright keeps an event loop running; asyncio tests after it would fail, so browser
     # tests go last.
+    yield
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

@@ -1,10 +1,6 @@
-import os
+from pathlib import Path
 
 import pytest
-
-# Sync Playwright keeps an asyncio loop running in the main thread; the test's own ORM calls are
-# still synchronous, so Django's async-safety guard is lifted for browser tests only.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -18,6 +14,19 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    # Sync Playwright keeps an asyncio loop running in the main thread; the tests' own ORM calls
+    # (and live_server's) are still synchronous, so Django's async-safety guard is lifted from the
+    # first browser test on. Browser tests run last, so no other test sees this.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
 def pytest_collection_modifyitems(items):
+    # Collection hooks see every item of the session: mark only the ones in this folder.
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
