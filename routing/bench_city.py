@@ -1,0 +1,193 @@
+"""Generated city problems for benchmarks: scale runs and a three-solver comparison.
+
+The city: stops scattered around a hub (denser near the centre) within ~12 km, half of
+them with a two-hour delivery window between 08:00 and 20:00, two load dimensions
+(kg, parcels), a heterogeneous fleet of vans and cargo bikes with VROOM-style costs in
+cents (fixed, per hour of travel, per km). Seeded, so every run sees the same city.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import tempfile
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from routing.engines.pyvrp_engine import build_data, cost_divisor
+from routing.model import compile_problem
+from routing.problem import Problem
+from routing.solver import assemble, solve
+from routing.travel import GreatCircleProvider
+from routing.verify import verify
+from routing.vroom_json import parse_problem
+
+HUB = (4.8357, 45.7640)  # lon, lat (Lyon)
+DAY = (8 * 3600, 20 * 3600)
+
+
+def city_document(n: int, seed: int = 0, with_matrices: bool = False, rich: bool = False) -> dict:
+    """A VROOM input document with ``n`` jobs (times in s since midnight).
+
+    ``rich`` adds features beyond PyVRP's set: a 30-min lunch break (window 12:00–14:00)
+    for vans, 10 % of jobs needing the vans' tail lift (skill 1), 10 % with two windows.
+    """
+    rng = np.random.default_rng(seed)
+    radius_km = rng.gamma(2.0, 2.5, n).clip(0.2, 12.0)
+    angle = rng.uniform(0, 2 * math.pi, n)
+    lat = HUB[1] + radius_km * np.sin(angle) / 111.2
+    lng = HUB[0] + radius_km * np.cos(angle) / (111.2 * math.cos(math.radians(HUB[1])))
+    jobs = []
+    for k in range(n):
+        job = {
+            "id": k + 1,
+            "location": [round(float(lng[k]), 6), round(float(lat[k]), 6)],
+            "service": int(rng.integers(90, 301)),
+            "delivery": [int(rng.integers(1, 26)), int(rng.integers(1, 4))],
+        }
+        if rng.random() < 0.5:
+            start = int(rng.integers(DAY[0], DAY[1] - 7200) // 900 * 900)
+            job["time_windows"] = [[start, start + 7200]]
+        jobs.append(job)
+    kg = sum(j["delivery"][0] for j in jobs)
+    vans = max(1, math.ceil(kg / 700 * 1.15))
+    bikes = max(1, n // 60)
+    vehicles = [_vehicle(k + 1, "van", [800, 120], (4000, 2500, 25)) for k in range(vans)]
+    vehicles += [_vehicle(vans + k + 1, "bike", [90, 15], (1500, 1800, 0)) for k in range(bikes)]
+    doc = {"jobs": jobs, "vehicles": vehicles}
+    if rich:
+        _enrich(doc, rng)
+    if with_matrices:
+        _add_matrices(doc)
+    return doc
+
+
+def _enrich(doc: dict, rng: np.random.Generator) -> None:
+    for vehicle in doc["vehicles"]:
+        if vehicle["profile"] == "van":
+            vehicle["skills"] = [1]
+            vehicle["breaks"] = [{"id": 1, "time_windows": [[12 * 3600, 14 * 3600]], "service": 1800}]
+    for job in doc["jobs"]:
+        draw = rng.random()
+        if draw < 0.1:
+            job["skills"] = [1]
+        elif draw < 0.2:
+            job["time_windows"] = [[9 * 3600, 11 * 3600], [15 * 3600, 17 * 3600]]
+
+
+def _vehicle(ident: int, profile: str, capacity: list[int], costs: tuple) -> dict:
+    return {
+        "id": ident,
+        "profile": profile,
+        "start": list(HUB),
+        "end": list(HUB),
+        "capacity": capacity,
+        "time_window": list(DAY),
+        "costs": {"fixed": costs[0], "per_hour": costs[1], "per_km": costs[2]},
+    }
+
+
+def _add_matrices(doc: dict) -> None:
+    points = [list(HUB)] + [j["location"] for j in doc["jobs"]]
+    for k, job in enumerate(doc["jobs"], start=1):
+        job["location_index"] = k
+    for v in doc["vehicles"]:
+        v["start_index"] = v["end_index"] = 0
+    provider = GreatCircleProvider()
+    doc["matrices"] = {}
+    for profile in {v["profile"] for v in doc["vehicles"]}:
+        dur, dist = provider.matrices([(p[1], p[0]) for p in points], profile)
+        doc["matrices"][profile] = {"durations": dur.tolist(), "distances": dist.tolist()}
+
+
+def run_city(n: int, budget_s: float, seed: int) -> Iterator[str]:
+    """Solve a generated ``n``-stop city; CSV lines with time to first plan and peak memory."""
+    started = time.perf_counter()
+    problem = parse_problem(city_document(n, seed))
+    first: list[float] = []
+    solution = solve(
+        problem,
+        budget_s=budget_s,
+        seed=seed,
+        on_progress=lambda t, c: first.append(time.perf_counter() - started),
+    )
+    total = time.perf_counter() - started
+    issues = verify(problem, solution)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    yield ("stops,vehicles_available,routes,unassigned,cost,time_to_feasible_s,total_s,peak_rss_mb,engine,verified")
+    yield (
+        f"{n},{len(problem.vehicles)},{len(solution.routes)},{len(solution.unassigned)},"
+        f"{solution.cost},{first[0] if first else float('nan'):.1f},{total:.1f},"
+        f"{peak_mb:.0f},{solution.engine},{not issues}"
+    )
+
+
+def _cost_of(problem: Problem, routes_by_key: dict[int, list[tuple[str, int]]]):
+    model = compile_problem(problem)
+    index = {(t.kind, t.id): i for i, t in enumerate(model.tasks)}
+    vehicle = {veh.id: v for v, veh in enumerate(model.vehicles)}
+    routes = {vehicle[vid]: [index[k] for k in keys] for vid, keys in routes_by_key.items()}
+    solution = assemble(model, routes, {})
+    served = sum(len(r) for r in routes.values())
+    return solution, len(model.tasks) - served
+
+
+def _vroom(doc: dict, budget_s: float):
+    import vroom  # bench-only comparison engine, never imported by the library
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as fh:
+        json.dump(doc, fh)
+        fh.flush()
+        problem = vroom.Input.from_json(fh.name)
+    from datetime import timedelta
+
+    out = problem.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=budget_s))
+    routes = out.to_dict()["routes"]
+    return {r["vehicle"]: [("job", s["id"]) for s in r["steps"] if s["type"] == "job"] for r in routes}
+
+
+def _pyvrp(problem: Problem, budget_s: float, seed: int):
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    model = compile_problem(problem)
+    ids = list(range(len(model.tasks)))
+    data, job_ids, _ = build_data(model, ids, required=True, g=cost_divisor(model, ids))
+    result = pyvrp.solve(data, stop=MaxRuntime(budget_s), seed=seed, collect_stats=False)
+    names = {k: list(map(int, vt.name.split(","))) for k, vt in enumerate(data.vehicle_types())}
+    out = {}
+    for route in result.best.routes():
+        v = names[route.vehicle_type()].pop(0)
+        out[model.vehicles[v].id] = [("job", model.tasks[job_ids[a.idx]].id) for a in route if a.is_client()]
+    return out
+
+
+def compare(n: int, budget_s: float, seed: int, rich: bool = False) -> Iterator[str]:
+    """Same city, same budget: Waypoint vs PyVRP direct vs VROOM; costs from one scheduler.
+
+    With ``rich`` (breaks, skills, two windows) PyVRP cannot take part."""
+    doc = city_document(n, seed, with_matrices=True, rich=rich)
+    problem = parse_problem(doc)
+    yield "solver,routes,unassigned,cost,distance_km,seconds,verified"
+    runs = {
+        "waypoint": lambda: _keys(solve(problem, budget_s=budget_s, seed=seed)),
+        "pyvrp": lambda: _pyvrp(problem, budget_s, seed),
+        "vroom": lambda: _vroom(doc, budget_s),
+    }
+    if rich:
+        del runs["pyvrp"]
+    for name, run in runs.items():
+        started = time.perf_counter()
+        routes = run()
+        seconds = time.perf_counter() - started
+        solution, missing = _cost_of(problem, routes)
+        issues = verify(problem, solution)
+        km = sum(r.distance for r in solution.routes) / 1000
+        yield (f"{name},{len(solution.routes)},{missing},{solution.cost},{km:.1f},{seconds:.1f},{not issues}")
+
+
+def _keys(solution) -> dict[int, list[tuple[str, int]]]:
+    return {r.vehicle: [(s.type, s.id) for s in r.steps if s.type == "job"] for r in solution.routes}

@@ -1,0 +1,216 @@
+"""Travel model: duration (s) and distance (m) matrices for lists of (lat, lng) points.
+
+The default provider is offline: great-circle distance × a circuity factor, divided by a
+per-profile speed. A time-of-day profile (speed multipliers by hour) re-times planned
+routes; the optimiser itself plans on the multiplier at the departure hour (see
+docs/routing.md for the measured error). ``OsrmTableProvider`` asks an OSRM server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+EARTH_RADIUS_M = 6_371_000.0
+# Urban cruising speeds (km/h) incl. junctions; measured city averages are 15-30 km/h.
+SPEEDS_KMH = {"bike": 15.0, "scooter": 25.0, "car": 30.0, "van": 27.0, "truck": 22.0}
+# Speed multiplier per hour of day (0-23): morning and evening rush are slower.
+CITY_TRAFFIC = (1.25,) * 6 + (1.0, 0.75, 0.7, 0.85) + (0.95,) * 5 + (0.85, 0.75, 0.7, 0.8) + (1.0,) * 5
+
+LatLng = tuple[float, float]
+
+
+class TravelProvider(Protocol):
+    def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (durations in s, distances in m) as int32 n×n arrays."""
+        ...
+
+
+def great_circle_m(points: Sequence[LatLng]) -> np.ndarray:
+    """Haversine distances in metres between all pairs of (lat, lng) degrees (float64)."""
+    arr = np.radians(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    lat, lng = arr[:, 0:1], arr[:, 1:2]
+    a = np.sin((lat - lat.T) / 2) ** 2 + np.cos(lat) * np.cos(lat.T) * np.sin((lng - lng.T) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class GreatCircleProvider:
+    """Offline estimate: distance = great circle × ``circuity``; time = distance / speed.
+
+    ``speed_multiplier`` scales every speed (use :func:`traffic_multiplier` for the
+    departure hour). Matrices are cached (LRU, ``cache_size`` entries) by a hash of the
+    coordinates, profile and multiplier; a 5,000-point pair takes 2 × 100 MB as int32.
+    """
+
+    def __init__(
+        self,
+        circuity: float = 1.3,
+        speeds_kmh: dict[str, float] | None = None,
+        speed_multiplier: float = 1.0,
+        cache_size: int = 8,
+    ) -> None:
+        self.circuity = circuity
+        self.speeds_kmh = dict(SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
+        self.speed_multiplier = speed_multiplier
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # One provider may serve several request threads of the web process.
+        self._lock = threading.Lock()
+
+    def speed_ms(self, profile: str) -> float:
+        """Speed of ``profile`` in metres per second (unknown profiles travel as cars)."""
+        kmh = self.speeds_kmh.get(profile, self.speeds_kmh.get("car", 30.0))
+        return kmh * self.speed_multiplier / 3.6
+
+    def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
+        """Durations (s) and distances (m), int32, rounded to the nearest unit."""
+        key = _cache_key(points, f"{profile}:{self.circuity}:{self.speed_ms(profile)}")
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        road_m = great_circle_m(points) * self.circuity
+        result = (
+            np.rint(road_m / self.speed_ms(profile)).astype(np.int32),
+            np.rint(road_m).astype(np.int32),
+        )
+        with self._lock:
+            self._cache[key] = result
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def row(self, point: LatLng, points: Sequence[LatLng], profile: str):
+        """Durations (s) and distances (m), int64, from ``point`` to each of ``points``."""
+        road_m = _haversine_row(point, points) * self.circuity
+        seconds = np.rint(road_m / self.speed_ms(profile)).astype(np.int64)
+        return seconds, np.rint(road_m).astype(np.int64)
+
+
+def _haversine_row(point: LatLng, points: Sequence[LatLng]) -> np.ndarray:
+    arr = np.radians(np.asarray(points, dtype=np.float64).reshape(-1, 2))
+    lat0, lng0 = np.radians(point[0]), np.radians(point[1])
+    a = np.sin((arr[:, 0] - lat0) / 2) ** 2 + np.cos(arr[:, 0]) * np.cos(lat0) * np.sin((arr[:, 1] - lng0) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _cache_key(points: Sequence[LatLng], suffix: str) -> str:
+    digest = hashlib.blake2b(np.asarray(points, dtype=np.float64).tobytes(), digest_size=16)
+    digest.update(suffix.encode())
+    return digest.hexdigest()
+
+
+def traffic_multiplier(seconds_since_midnight: float, profile: Sequence[float] = CITY_TRAFFIC):
+    """Speed multiplier at a time of day (s since local midnight), hourly steps."""
+    return profile[int(seconds_since_midnight // 3600) % 24]
+
+
+def time_dependent_travel(base_s: float, depart_s: float, profile=CITY_TRAFFIC) -> float:
+    """Travel time (s) of a leg lasting ``base_s`` at multiplier 1, leaving at ``depart_s``.
+
+    Integrates speed over the hourly profile, so a leg crossing into rush hour slows down
+    mid-way and the first-in-first-out property holds.
+    """
+    remaining, t = float(base_s), float(depart_s)
+    while remaining > 1e-9:
+        mult = traffic_multiplier(t, profile)
+        hour_left = 3600 - (t % 3600)
+        doable = hour_left * mult
+        if doable >= remaining:
+            return t + remaining / mult - depart_s
+        remaining -= doable
+        t += hour_left
+    return t - depart_s
+
+
+class OsrmTableProvider:
+    """Matrices from an OSRM server's ``/table/v1/{profile}`` service (stdlib HTTP).
+
+    Large sets are requested in ``chunk`` × ``chunk`` blocks (OSRM's default
+    ``max-table-size`` is 100). ``null`` cells (no route) fall back to the great-circle
+    estimate of ``fallback``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        chunk: int = 100,
+        timeout_s: float = 30.0,
+        fallback: GreatCircleProvider | None = None,
+        profile_names: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.chunk = chunk
+        self.timeout_s = timeout_s
+        self.fallback = fallback or GreatCircleProvider()
+        # Waypoint vehicle profiles → OSRM profiles (OSRM ships car, bike, foot).
+        self.profile_names = profile_names or {"bike": "bike", "scooter": "car"}
+
+    def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
+        """Durations (s) and distances (m), int32; unroutable cells estimated offline."""
+        n = len(points)
+        dur = np.full((n, n), np.nan)
+        dist = np.full((n, n), np.nan)
+        for i0 in range(0, n, self.chunk):
+            for j0 in range(0, n, self.chunk):
+                rows = list(range(i0, min(n, i0 + self.chunk)))
+                cols = list(range(j0, min(n, j0 + self.chunk)))
+                d, m = self._table(points, rows, cols, profile)
+                dur[np.ix_(rows, cols)] = d
+                dist[np.ix_(rows, cols)] = m
+        est_dur, est_dist = self.fallback.matrices(points, profile)
+        dur = np.where(np.isnan(dur), est_dur, dur)
+        dist = np.where(np.isnan(dist), est_dist, dist)
+        return np.rint(dur).astype(np.int32), np.rint(dist).astype(np.int32)
+
+    def _table(self, points, rows, cols, profile) -> tuple[np.ndarray, np.ndarray]:
+        # One request per block: sources and destinations index into a merged list.
+        merged = rows + [c for c in cols if c not in rows]
+        pos = {p: k for k, p in enumerate(merged)}
+        coords = ";".join(f"{points[p][1]:.6f},{points[p][0]:.6f}" for p in merged)
+        name = self.profile_names.get(profile, "car")
+        url = (
+            f"{self.base_url}/table/v1/{name}/{coords}?annotations=duration,distance"
+            f"&sources={';'.join(str(pos[r]) for r in rows)}"
+            f"&destinations={';'.join(str(pos[c]) for c in cols)}"
+        )
+        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
+            body = json.load(response)
+        if body.get("code") != "Ok":
+            raise RuntimeError(f"OSRM table failed: {body.get('code')} {body.get('message')}")
+        return _as_array(body.get("durations")), _as_array(body.get("distances"))
+
+
+def _as_array(rows) -> np.ndarray:
+    if rows is None:
+        return np.array(np.nan)
+    return np.array([[math.nan if x is None else x for x in row] for row in rows], dtype=float)
+
+
+def retime(
+    departure_s: int,
+    legs_s: Sequence[float],
+    dwell_s: Sequence[int],
+    earliest_s: Sequence[int],
+    profile: Sequence[float] = CITY_TRAFFIC,
+) -> list[int]:
+    """Arrival times (s) along a route under the time-of-day profile.
+
+    ``legs_s[k]`` is the free-flow (multiplier 1) travel time into stop k, ``dwell_s[k]``
+    its setup + service, ``earliest_s[k]`` the earliest service start (window opening).
+    Used to re-time a plan optimised at one multiplier, and for ETAs.
+    """
+    arrivals, t = [], float(departure_s)
+    for leg, dwell, earliest in zip(legs_s, dwell_s, earliest_s, strict=True):
+        t += time_dependent_travel(leg, t, profile)
+        arrivals.append(round(t))
+        t = max(t, earliest) + dwell
+    return arrivals

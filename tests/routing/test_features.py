@@ -1,0 +1,123 @@
+"""Less common constraints: several windows, overtime, max tasks, travel time, setup, reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from routing.bench_city import city_document
+from routing.solver import solve
+from routing.vroom_json import parse_problem
+from tests.routing.problems import feasible, line_problem, visits
+
+
+def test_second_window_is_used_when_the_first_is_missed():
+    """Place 3 opens [0, 100] and [600, 700]: the van leaves at 300 to arrive at 600."""
+    problem = line_problem([{"id": 1, "location_index": 3, "time_windows": [[0, 100], [600, 700]]}])
+
+    solution = solve(problem, budget_s=0.2)
+
+    start, job = solution.routes[0].steps[:2]
+    assert (start.arrival, job.arrival, job.waiting_time) == (300, 600, 0)
+    assert solution.engine == "ortools"
+    assert feasible(problem, solution)
+
+
+def test_overtime_is_allowed_and_priced():
+    """The shift ends at 500 s; finishing at 800 s costs 300 s of overtime at 7200 per hour."""
+    vehicles = [
+        {"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 500], "max_overtime": 600, "overtime_cost": 7200}
+    ]
+    problem = line_problem([{"id": 1, "location_index": 4}], vehicles)
+
+    solution = solve(problem, budget_s=0.2)
+
+    route = solution.routes[0]
+    assert (route.overtime, route.cost_breakdown["overtime"], route.cost) == (300, 600, 1400)
+    assert feasible(problem, solution)
+
+
+def test_shift_too_short_gives_reason_shift():
+    vehicles = [{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 500]}]
+    problem = line_problem([{"id": 1, "location_index": 4}], vehicles)
+
+    solution = solve(problem, budget_s=0.2)
+
+    assert [(u.id, u.reason) for u in solution.unassigned] == [(1, "shift")]
+
+
+@pytest.mark.parametrize(
+    ("vehicle", "job", "reason"),
+    [
+        ({"capacity": [2]}, {"delivery": [3]}, "capacity"),
+        ({"max_travel_time": 500}, {}, "max_travel_time"),
+        ({"time_window": [1000, 2000]}, {"time_windows": [[0, 900]]}, "shift"),
+    ],
+    ids=["capacity", "max_travel_time", "window outside shift"],
+)
+def test_single_task_checks_give_their_reason(vehicle, job, reason):
+    vehicles = [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [5], **vehicle}]
+    problem = line_problem([{"id": 1, "location_index": 4, "delivery": [1], **job}], vehicles)
+
+    solution = solve(problem, budget_s=0.2)
+
+    assert [(u.id, u.reason) for u in solution.unassigned] == [(1, reason)]
+
+
+def test_max_tasks_splits_the_work():
+    vehicles = [{"id": v, "start_index": 0, "end_index": 0, "max_tasks": 1} for v in (1, 2)]
+    problem = line_problem([{"id": 1, "location_index": 1}, {"id": 2, "location_index": 2}], vehicles)
+
+    solution = solve(problem, budget_s=0.3)
+
+    assert sorted(len(stops) for stops in visits(solution).values()) == [1, 1]
+    assert feasible(problem, solution)
+
+
+def test_setup_time_applies_once_per_place():
+    """Two stops at the same address: 60 s of setup (parking) is paid once."""
+    problem = line_problem([{"id": k, "location_index": 2, "setup": 60, "service": 30} for k in (1, 2)])
+
+    solution = solve(problem, budget_s=0.2)
+
+    steps = solution.routes[0].steps
+    assert [(s.setup, s.arrival) for s in steps[1:3]] == [(60, 200), (0, 290)]
+    assert steps[-1].arrival == 520
+    assert feasible(problem, solution)
+
+
+def test_priority_decides_who_is_left_out():
+    """One slot before the shift ends: the priority-90 stop gets it."""
+    vehicles = [{"id": 1, "start_index": 0, "end_index": 0, "time_window": [0, 500]}]
+    problem = line_problem(
+        [
+            {"id": 1, "location_index": 2, "service": 60},
+            {"id": 2, "location_index": 2, "service": 60, "priority": 90},
+        ],
+        vehicles,
+    )
+
+    solution = solve(problem, budget_s=0.3, engine="ortools")
+
+    assert visits(solution) == {1: [("job", 2)]}
+    assert [(u.id, u.reason) for u in solution.unassigned] == [(1, "no_vehicle")]
+    assert feasible(problem, solution)
+
+
+def test_large_rich_problem_is_seeded_by_pyvrp_and_verified():
+    """120 city stops with lunch breaks, skills and two-window stops."""
+    problem = parse_problem(city_document(120, seed=4, rich=True))
+
+    solution = solve(problem, budget_s=3, seed=1)
+
+    assert solution.engine == "ortools+pyvrp-seed"
+    assert solution.unassigned == []
+    assert any(s.type == "break" for r in solution.routes for s in r.steps)
+    assert feasible(problem, solution)
+
+
+def test_seeded_search_repeats_with_an_iteration_budget():
+    problem = parse_problem(city_document(110, seed=6, rich=True))
+
+    runs = [visits(solve(problem, budget_s=30, seed=2, max_iterations=100)) for _ in range(2)]
+
+    assert runs[0] == runs[1]
