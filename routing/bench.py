@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -193,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER, flush=True)
     gaps: dict[str, list[float]] = defaultdict(list)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    # "spawn": forking a process that runs threads (OR-Tools, a test runner) can deadlock the child.
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_instance, str(p), args.budget, args.seed) for p in paths]
         for future in futures:
             row = future.result()
