@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint fmt bench-orders worker serve
+.PHONY: help install demo test lint fmt bench-orders bench-slots worker serve
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -53,3 +53,6 @@ serve: install ## the ASGI server as in production (uvicorn)
 
 bench-orders: install ## order ingestion benchmark (needs DATABASE_URL for Postgres)
 	$(PY) -m bench.orders_ingest
+
+bench-slots: install ## slot availability latency (needs DATABASE_URL for Postgres)
+	$(PY) -m bench.slot_availability

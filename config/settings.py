@@ -145,6 +145,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.tasks.idempotency_purge_task", "schedule": 3600.0},
     "position-history-purge": {"task": "tracking.tasks.position_history_purge_task", "schedule": 3600.0},
+    "plans-sweep-stale": {"task": "dispatch.tasks.plan_sweep_stale_task", "schedule": 60.0},
+    "slot-holds-expire": {"task": "dispatch.tasks.slot_holds_expire_task", "schedule": 60.0},
+    "silent-and-idle-drivers": {"task": "tracking.tasks.detect_silent_and_idle_drivers_task", "schedule": 60.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so
 # background work leaves the request thread without needing Redis or a second process.
@@ -219,8 +222,13 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("WAYPOINT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 WAYPOINT_BULK_MAX_ORDERS = int(os.environ.get("WAYPOINT_BULK_MAX_ORDERS", "5000"))
 WAYPOINT_IDEMPOTENCY_TTL_HOURS = 24
+# A checkout's slot hold keeps its place this long before it is released.
+WAYPOINT_SLOT_HOLD_MINUTES = int(os.environ.get("WAYPOINT_SLOT_HOLD_MINUTES", "10"))
 # Driver position history is kept this long for replay and analytics, then purged.
 WAYPOINT_POSITION_RETENTION_DAYS = int(os.environ.get("WAYPOINT_POSITION_RETENTION_DAYS", "30"))
+# Exceptions: a driver on an active route silent or not moving for this long.
+WAYPOINT_NO_POSITION_MINUTES = int(os.environ.get("WAYPOINT_NO_POSITION_MINUTES", "10"))
+WAYPOINT_IDLE_MINUTES = int(os.environ.get("WAYPOINT_IDLE_MINUTES", "15"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------
 # "offline" (default) uses merchant coordinates, the local gazetteer and GeoNames place centroids;

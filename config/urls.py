@@ -15,5 +15,8 @@ urlpatterns = [
     path("api/", include("tracking.urls_api")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
+    path("", include("dispatch.urls_planning")),
     path("", include("tracking.urls")),
+    path("", include("dispatch.urls_slots")),
+    path("api/", include("dispatch.urls_optimize")),
 ]

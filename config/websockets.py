@@ -1,3 +1,9 @@
 """WebSocket URL patterns (named so because "routing" is the optimisation engine)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from tracking.consumers import DispatchBoardConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/hubs/<int:hub_id>/board/", DispatchBoardConsumer.as_asgi()),
+]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from dispatch.models import Driver, DriverShiftOverride, Hub, Vehicle
+from dispatch.models import Driver, DriverShiftOverride, Hub, Plan, Route, SlotHold, SlotTemplate, Vehicle
+from dispatch.models.jobs import OptimizationJob
 
 
 @admin.register(Hub)
@@ -34,3 +35,41 @@ class DriverAdmin(admin.ModelAdmin):
     list_display = ["name", "phone", "home_hub", "active"]
     list_filter = ["organization", "home_hub", "active"]
     inlines = [ShiftOverrideInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by services (plans, holds, jobs): the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdmin):
+    list_display = ["hub", "date", "wave", "status", "stop_count", "unassigned_count", "total_distance_m", "version"]
+    list_filter = ["organization", "status", "hub"]
+
+
+@admin.register(Route)
+class RouteAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "vehicle", "driver", "distance_m", "duration_s", "locked", "broken_down"]
+
+
+@admin.register(SlotTemplate)
+class SlotTemplateAdmin(admin.ModelAdmin):
+    list_display = ["hub", "name", "start_time", "end_time", "active"]
+    list_filter = ["hub", "active"]
+
+
+@admin.register(SlotHold)
+class SlotHoldAdmin(ReadOnlyAdmin):
+    list_display = ["id", "hub", "date", "start", "end", "status", "expires_at"]
+
+
+@admin.register(OptimizationJob)
+class OptimizationJobAdmin(ReadOnlyAdmin):
+    list_display = ["id", "organization", "status", "budget_s", "best_cost", "created_at", "finished_at"]
+    list_filter = ["status"]

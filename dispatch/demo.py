@@ -17,6 +17,8 @@ from accounts.models import ApiKey, Organization, Role, User
 from accounts.services import api_key_create, user_create
 from accounts.tenancy import Actor
 from dispatch.models import Driver, Hub, Vehicle
+from dispatch.services.forecast import demo_history_seed
+from dispatch.services.slots import slot_templates_demo_seed
 from orders.models import AddressPoint, Order
 from orders.services import order_create_many
 
@@ -210,13 +212,18 @@ def _order_rows(day: dt.date, count: int, hubs: list[Hub], rng: random.Random) -
     return rows
 
 
-def seed_demo(*, order_date: dt.date, order_count: int = 120, credentials_dir: Path | None = None) -> DemoSummary:
+def seed_demo(
+    *, order_date: dt.date, order_count: int = 120, history_days: int = 56, credentials_dir: Path | None = None
+) -> DemoSummary:
     credentials_dir = credentials_dir or Path(settings.BASE_DIR) / "var"
     with transaction.atomic():
         organization = _organization()
         _users(organization)
         hubs = _fleet(organization)
+        slot_templates_demo_seed(organization=organization)
         raw_key = _api_key(organization, credentials_dir)
+    # Eight weeks of past deliveries, so the forecast page has history to learn from.
+    demo_history_seed(organization=organization, days=history_days)
     created = 0
     prefix = f"DEMO-{order_date:%Y%m%d}-"
     if not Order.objects.filter(organization=organization, merchant_reference__startswith=prefix).exists():

@@ -1,6 +1,7 @@
 from django.db import models
 
 from common import clock
+from tracking.errors import InvalidExceptionTransition
 
 
 class DriverPosition(models.Model):
@@ -45,3 +46,102 @@ class LatestPosition(models.Model):
 
     def __str__(self):
         return f"{self.driver_id} latest @ {self.recorded_at:%H:%M:%S}"
+
+
+class StopEta(models.Model):
+    """The live estimate for a stop of a dispatched route, refreshed on each driver position."""
+
+    stop = models.OneToOneField("dispatch.Stop", on_delete=models.CASCADE, primary_key=True, related_name="eta")
+    eta = models.DateTimeField()
+    # What the customer sees: a window around the estimate that narrows as the driver approaches.
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    late = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self):
+        return f"stop {self.stop_id} eta {self.eta:%H:%M}"
+
+
+class ExceptionKind(models.TextChoices):
+    LATE_RISK = "late_risk", "Late risk"
+    DRIVER_IDLE = "driver_idle", "Driver idle"
+    OFF_ROUTE = "off_route", "Off route"
+    NO_POSITION = "no_position", "No position"
+    FAILED_ATTEMPT = "failed_attempt", "Failed attempt"
+    ADDRESS_ISSUE = "address_issue", "Address issue"
+    CAPACITY_OVERFLOW = "capacity_overflow", "Capacity overflow"
+
+
+class Severity(models.TextChoices):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class ExceptionStatus(models.TextChoices):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+EXCEPTION_TRANSITIONS = {
+    ExceptionStatus.OPEN: frozenset({ExceptionStatus.ACKNOWLEDGED, ExceptionStatus.RESOLVED}),
+    ExceptionStatus.ACKNOWLEDGED: frozenset({ExceptionStatus.RESOLVED}),
+    ExceptionStatus.RESOLVED: frozenset(),
+}
+
+
+class DeliveryException(models.Model):
+    """A problem ops should know about before it becomes a failed delivery; raised once per cause."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="exceptions")
+    kind = models.CharField(max_length=24, choices=ExceptionKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    status = models.CharField(max_length=12, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
+    # What the exception is about, e.g. "late_risk:stop:12": one open exception per cause.
+    cause = models.CharField(max_length=120)
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    route = models.ForeignKey("dispatch.Route", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    driver = models.ForeignKey("dispatch.Driver", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message = models.CharField(max_length=300)
+    suggested_actions = models.JSONField(default=list, blank=True)
+    assigned_to = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "cause"],
+                condition=~models.Q(status="resolved"),
+                name="uniq_open_exception_cause",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self):
+        return f"{self.kind} ({self.status})"
+
+    def apply_transition(self, target: str) -> str:
+        if target not in EXCEPTION_TRANSITIONS[self.status]:
+            raise InvalidExceptionTransition(current=self.status, target=target)
+        previous, self.status = self.status, target
+        return previous
+
+
+class ExceptionEvent(models.Model):
+    """Append-only history of an exception: raised, acknowledged, assigned, resolved."""
+
+    exception = models.ForeignKey(DeliveryException, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    at = models.DateTimeField(default=clock.now)
+    actor = models.CharField(max_length=150)
+    note = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.exception_id} {self.kind}"

@@ -11,3 +11,20 @@ from dispatch.models.network import (  # noqa: F401
     VehicleType,
     validate_timezone,
 )
+from dispatch.models.planning import (  # noqa: F401, E402
+    ACTIVE_STATUSES,
+    PLAN_TRANSITIONS,
+    Objective,
+    Plan,
+    PlanStatus,
+    PlanUnassigned,
+    Route,
+    Stop,
+    StopStatus,
+)
+from dispatch.models.slots import (  # noqa: F401
+    HoldStatus,
+    SlotCounter,
+    SlotHold,
+    SlotTemplate,
+)

@@ -12,11 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--date", type=dt.date.fromisoformat, help="Order date (default: tomorrow in Helsinki)")
         parser.add_argument("--orders", type=int, default=120)
+        parser.add_argument("--history-days", type=int, default=56, help="Days of past deliveries for the forecast")
         parser.add_argument("--base-url", default="http://localhost:8000", help="Where the demo is served")
 
-    def handle(self, *args, date=None, orders=120, base_url="http://localhost:8000", **options):
+    def handle(self, *args, date=None, orders=120, history_days=56, base_url="http://localhost:8000", **options):
         day = date or dt.datetime.now(zoneinfo.ZoneInfo(TZ)).date() + dt.timedelta(days=1)
-        summary = seed_demo(order_date=day, order_count=orders)
+        summary = seed_demo(order_date=day, order_count=orders, history_days=history_days)
         base = base_url.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation: {summary.organization.name}"))
         self.stdout.write(f"  orders for {summary.order_date}: {summary.orders_created} created this run"

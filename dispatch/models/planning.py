@@ -1,0 +1,181 @@
+"""Daily plans: one plan per hub, day and wave; its routes, their stops, and what was left out.
+
+Lock order, everywhere: plan, then route, then stop; several rows of one model are locked in
+primary-key order (see `dispatch.services.locks`). Edits are optimistic on top of that: every
+change bumps `Plan.version`, and a caller holding an older version is refused.
+"""
+
+import datetime as dt
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from common.errors import ConflictError
+from common.models import TimeStampedModel
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft"
+    OPTIMIZING = "optimizing"
+    OPTIMIZED = "optimized"
+    FAILED = "failed"
+    DISPATCHED = "dispatched"
+
+
+P = PlanStatus
+PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
+    P.DRAFT: frozenset({P.OPTIMIZING}),
+    P.OPTIMIZING: frozenset({P.OPTIMIZED, P.FAILED}),
+    # Re-optimizing an optimized plan keeps its locked stops and routes.
+    P.OPTIMIZED: frozenset({P.OPTIMIZING, P.DISPATCHED}),
+    P.FAILED: frozenset({P.OPTIMIZING}),
+    P.DISPATCHED: frozenset(),
+}
+# A plan in these statuses holds its orders: they are not offered to another plan.
+ACTIVE_STATUSES = frozenset({P.DRAFT, P.OPTIMIZING, P.OPTIMIZED, P.DISPATCHED})
+EDITABLE_STATUSES = frozenset({P.OPTIMIZED, P.DISPATCHED})
+
+
+class Objective(models.TextChoices):
+    COST = "cost"
+    DISTANCE = "distance"
+    TIME = "time"
+    BALANCE = "balance"
+
+
+class InvalidPlanTransition(ConflictError):
+    code = "invalid_plan_transition"
+
+
+class Plan(TimeStampedModel):
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="plans")
+    hub = models.ForeignKey("dispatch.Hub", on_delete=models.PROTECT, related_name="plans")
+    date = models.DateField()
+    wave = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    objective = models.CharField(max_length=12, choices=Objective.choices, default=Objective.COST)
+    time_budget_s = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(600)])
+    allow_drop = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+    # Progress of the current optimization (written by the worker, read by the board).
+    progress_pct = models.PositiveSmallIntegerField(default=0)
+    best_cost = models.BigIntegerField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    message = models.CharField(max_length=300, blank=True, help_text="Outcome for people, e.g. nothing to plan")
+    # Totals over the routes (cost in cents).
+    total_distance_m = models.PositiveIntegerField(default=0)
+    total_duration_s = models.PositiveIntegerField(default=0)
+    total_cost = models.BigIntegerField(default=0)
+    total_emissions_g = models.FloatField(default=0)
+    stop_count = models.PositiveIntegerField(default=0)
+    unassigned_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date", "hub_id", "wave"]
+        constraints = [
+            models.UniqueConstraint(fields=["hub", "date", "wave"], name="uniq_plan_wave_per_hub_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.hub_id} {self.date} wave {self.wave}"
+
+    def can_transition(self, target: str) -> bool:
+        return target in PLAN_TRANSITIONS[self.status]
+
+    def apply_transition(self, target: str) -> str:
+        """Move to `target` or refuse naming what is allowed; returns the previous status."""
+        if not self.can_transition(target):
+            allowed = sorted(PLAN_TRANSITIONS[self.status])
+            raise InvalidPlanTransition(
+                f"A {self.status} plan cannot become {target}; allowed: {', '.join(allowed) or 'none'}.",
+                details={"current": self.status, "target": target, "allowed": allowed},
+            )
+        previous, self.status = self.status, target
+        return previous
+
+    def is_stale(self, *, now: dt.datetime, after_s: int) -> bool:
+        """An optimization whose worker stopped reporting (killed mid-solve)."""
+        beat = self.heartbeat_at or self.started_at
+        return self.status == PlanStatus.OPTIMIZING and (beat is None or (now - beat).total_seconds() > after_s)
+
+
+class Route(TimeStampedModel):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="routes")
+    vehicle = models.ForeignKey("dispatch.Vehicle", on_delete=models.PROTECT, related_name="routes")
+    driver = models.ForeignKey("dispatch.Driver", on_delete=models.PROTECT, related_name="routes", null=True)
+    color = models.CharField(max_length=7, default="#0b6bcb")
+    locked = models.BooleanField(default=False)
+    broken_down = models.BooleanField(default=False)
+    distance_m = models.PositiveIntegerField(default=0)
+    duration_s = models.PositiveIntegerField(default=0)
+    cost = models.BigIntegerField(default=0)
+    emissions_g = models.FloatField(default=0)
+    load_kg = models.PositiveIntegerField(default=0)
+    load_dm3 = models.PositiveIntegerField(default=0)
+    load_parcels = models.PositiveIntegerField(default=0)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    breaks = models.JSONField(default=list, blank=True)
+    # Rules a forced manual edit broke; shown on the board until an edit fixes them.
+    violations = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "vehicle"], name="uniq_route_vehicle_per_plan")]
+
+    def __str__(self):
+        return f"route {self.pk} of plan {self.plan_id}"
+
+
+class StopStatus(models.TextChoices):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class Stop(TimeStampedModel):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="stops")
+    sequence = models.PositiveIntegerField()
+    planned_arrival = models.DateTimeField()
+    planned_departure = models.DateTimeField()
+    locked = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=StopStatus.choices, default=StopStatus.PLANNED)
+
+    class Meta:
+        ordering = ["route_id", "sequence"]
+        constraints = [
+            # One live stop per order; dropped stops stay as history.
+            models.UniqueConstraint(
+                fields=["order"], condition=~Q(status="dropped"), name="uniq_active_stop_per_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"stop {self.sequence} of route {self.route_id}"
+
+    def is_fixed(self) -> bool:
+        """Done or under way: live changes never move it."""
+        return self.status in (StopStatus.IN_PROGRESS, StopStatus.DONE)
+
+
+class PlanUnassigned(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="unassigned")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=24)
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["plan_id", "order_id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "order"], name="uniq_unassigned_per_plan")]
+
+    def __str__(self):
+        return f"{self.order_id} unassigned ({self.reason})"

@@ -1,0 +1,234 @@
+"""Reads of plans, routes and stops; every selector is given the organization."""
+
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+
+from dispatch.models import ACTIVE_STATUSES, Driver, Plan, PlanUnassigned, Route, Stop, StopStatus, Vehicle
+from orders.lifecycle import OrderStatus
+from orders.models import Order
+from routing.adapter import Crew
+
+PLANNABLE_ORDER_STATUSES = (OrderStatus.VALIDATED, OrderStatus.RESCHEDULED)
+# A plan stuck in optimizing without a heartbeat for this long lost its worker.
+STALE_AFTER_S = 120
+ROUTE_COLORS = ("#0b6bcb", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#e67700", "#0c8599", "#5c7cfa")
+
+
+def plan_list(*, organization, date: dt.date | None = None, hub=None) -> QuerySet[Plan]:
+    plans = Plan.objects.filter(organization=organization).select_related("hub")
+    if date is not None:
+        plans = plans.filter(date=date)
+    if hub is not None:
+        plans = plans.filter(hub=hub)
+    return plans
+
+
+def plan_get(*, organization, plan_id: int) -> Plan:
+    """One plan with its routes, stops and unassigned orders loaded (raises Plan.DoesNotExist)."""
+    stops = Stop.objects.exclude(status=StopStatus.DROPPED).select_related("order").order_by("sequence")
+    return (
+        plan_list(organization=organization)
+        .prefetch_related(
+            Prefetch(
+                "routes",
+                queryset=Route.objects.select_related("vehicle", "driver", "plan").prefetch_related(
+                    Prefetch("stops", queryset=stops), "driver__shift_overrides"
+                ),
+            ),
+            Prefetch("unassigned", queryset=PlanUnassigned.objects.select_related("order")),
+        )
+        .get(pk=plan_id)
+    )
+
+
+def plan_active_for(*, organization, hub_id: int, date: dt.date, status: str) -> QuerySet[Plan]:
+    return plan_list(organization=organization, date=date).filter(hub_id=hub_id, status=status)
+
+
+def plan_eligible_orders(*, plan: Plan) -> QuerySet[Order]:
+    """Orders the plan may take: validated or rescheduled, its hub and day, on no active plan."""
+    taken = Stop.objects.exclude(status=StopStatus.DROPPED).filter(route__plan__status__in=ACTIVE_STATUSES)
+    taken = taken.exclude(route__plan=plan).values("order_id")
+    return (
+        Order.objects.filter(
+            organization=plan.organization,
+            hub=plan.hub,
+            delivery_date=plan.date,
+            status__in=PLANNABLE_ORDER_STATUSES,
+        )
+        .exclude(pk__in=taken)
+        .order_by("pk")
+    )
+
+
+def plan_crews(*, plan: Plan) -> list[Crew]:
+    """Vehicles of the hub paired with drivers who work that day.
+
+    Pairing rule: drivers sorted by longest shift first (then name), vehicles by largest
+    capacity (parcels, kg, m³) then name; the longest shift gets the biggest vehicle. A
+    vehicle or driver over the count of the other stays home.
+    """
+    drivers = [
+        (driver, shift)
+        for driver in Driver.objects.filter(organization=plan.organization, home_hub=plan.hub, active=True)
+        .prefetch_related("shift_overrides")
+        .order_by("name", "pk")
+        if (shift := driver.shift_on(plan.date))
+    ]
+    drivers.sort(key=lambda pair: -_shift_seconds(pair[1]))
+    vehicles = sorted(
+        Vehicle.objects.filter(organization=plan.organization, home_hub=plan.hub, active=True),
+        key=lambda v: (-v.capacity_parcels, -v.capacity_kg, -v.capacity_m3, v.name, v.pk),
+    )
+    return [Crew(vehicle, driver, shift) for vehicle, (driver, shift) in zip(vehicles, drivers, strict=False)]
+
+
+def _shift_seconds(shift: dict) -> int:
+    def seconds(value: str) -> int:
+        hours, minutes = value.split(":")[:2]
+        return int(hours) * 3600 + int(minutes) * 60
+
+    return seconds(shift["end"]) - seconds(shift["start"])
+
+
+def plan_crew_for_route(*, route: Route) -> Crew | None:
+    shift = route.driver.shift_on(route.plan.date) if route.driver else None
+    if not shift:
+        return None
+    return Crew(route.vehicle, route.driver, shift)
+
+
+def plan_stale_ids(*, now: dt.datetime, after_s: int = STALE_AFTER_S) -> list[int]:
+    """Plans stuck in optimizing whose worker stopped reporting (no organization: a sweep)."""
+    stuck = Plan.objects.filter(status="optimizing").only("pk", "status", "heartbeat_at", "started_at")
+    return [plan.pk for plan in stuck if plan.is_stale(now=now, after_s=after_s)]
+
+
+def driver_routes(*, organization, user, date: dt.date) -> QuerySet[Route]:
+    """The signed-in driver's dispatched routes of a day, stops in order."""
+    stops = Stop.objects.exclude(status=StopStatus.DROPPED).select_related("order").order_by("sequence")
+    return (
+        Route.objects.filter(
+            plan__organization=organization,
+            plan__date=date,
+            plan__status="dispatched",
+            driver__user=user,
+        )
+        .select_related("plan", "plan__hub", "vehicle", "driver")
+        .prefetch_related(Prefetch("stops", queryset=stops), "driver__shift_overrides")
+        .order_by("plan__wave", "pk")
+    )
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def plan_summary(plan: Plan) -> dict:
+    return {
+        "id": plan.pk,
+        "hub": {
+            "id": plan.hub_id,
+            "code": plan.hub.code,
+            "name": plan.hub.name,
+            "lat": plan.hub.lat,
+            "lng": plan.hub.lng,
+            "timezone": plan.hub.timezone,
+        },  # fmt: skip
+        "date": plan.date.isoformat(),
+        "wave": plan.wave,
+        "objective": plan.objective,
+        "time_budget_s": plan.time_budget_s,
+        "allow_drop": plan.allow_drop,
+        "status": plan.status,
+        "version": plan.version,
+        "progress": {
+            "progress_pct": plan.progress_pct,
+            "best_cost": plan.best_cost,
+            "task_id": plan.task_id,
+            "cancel_requested": plan.cancel_requested,
+            "started_at": _iso(plan.started_at),
+            "heartbeat_at": _iso(plan.heartbeat_at),
+            "finished_at": _iso(plan.finished_at),
+        },
+        "error": plan.error,
+        "message": plan.message,
+        "dispatched_at": _iso(plan.dispatched_at),
+        "totals": {
+            "distance_m": plan.total_distance_m,
+            "duration_s": plan.total_duration_s,
+            "cost": plan.total_cost,
+            "emissions_g": plan.total_emissions_g,
+            "stops": plan.stop_count,
+            "unassigned": plan.unassigned_count,
+        },
+    }
+
+
+def _stop(stop: Stop) -> dict:
+    order = stop.order
+    return {
+        "id": stop.pk,
+        "order_id": order.pk,
+        "merchant_reference": order.merchant_reference,
+        "sequence": stop.sequence,
+        "status": stop.status,
+        "locked": stop.locked,
+        "planned_arrival": _iso(stop.planned_arrival),
+        "planned_departure": _iso(stop.planned_departure),
+        "customer_name": order.customer_name,
+        "address": order.address_text,
+        "lat": order.lat,
+        "lng": order.lng,
+        "time_windows": order.time_windows,
+        "instructions": order.instructions,
+        "load": {"kg": order.load_kg, "m3": order.load_m3, "parcels": order.load_parcels},
+    }
+
+
+def route_detail(route: Route) -> dict:
+    vehicle = route.vehicle
+    return {
+        "id": route.pk,
+        "color": route.color,
+        "vehicle": {"id": vehicle.pk, "name": vehicle.name, "type": vehicle.type},
+        "driver": {"id": route.driver.pk, "name": route.driver.name} if route.driver else None,
+        "locked": route.locked,
+        "broken_down": route.broken_down,
+        "distance_m": route.distance_m,
+        "duration_s": route.duration_s,
+        "cost": route.cost,
+        "emissions_g": route.emissions_g,
+        "load": {"kg": route.load_kg, "dm3": route.load_dm3, "parcels": route.load_parcels},
+        "capacity": {
+            "kg": vehicle.capacity_kg,
+            "dm3": round(vehicle.capacity_m3 * 1000),
+            "parcels": vehicle.capacity_parcels,
+        },
+        "start_time": _iso(route.start_time),
+        "end_time": _iso(route.end_time),
+        "shift": route.driver.shift_on(route.plan.date) if route.driver else None,
+        "breaks": route.breaks,
+        "violations": route.violations,
+        "stops": [_stop(s) for s in route.stops.all()],
+    }
+
+
+def plan_snapshot(plan: Plan) -> dict:
+    """The whole plan as plain data (API answer and board state); `plan` from `plan_get`."""
+    return {
+        **plan_summary(plan),
+        "routes": [route_detail(r) for r in plan.routes.all()],
+        "unassigned": [
+            {"order_id": u.order_id, "merchant_reference": u.order.merchant_reference, "reason": u.reason,
+             "message": u.message, "lat": u.order.lat, "lng": u.order.lng}
+            for u in plan.unassigned.all()
+        ],
+    }  # fmt: skip
+
+
+def board_snapshot(*, organization, hub_id: int, since: dt.date) -> dict:
+    """What a dispatch board needs on (re)connect: the hub's plans from `since` on."""
+    plans = plan_list(organization=organization).filter(hub_id=hub_id, date__gte=since).order_by("date", "wave")
+    return {"type": "board.snapshot", "hub_id": hub_id, "plans": [plan_summary(p) for p in plans]}
