@@ -2,9 +2,9 @@ import datetime as dt
 
 import pytest
 
+from tests.tracking.conftest import local
 from tracking.eta import customer_window, eta_refresh, next_stop
 from tracking.models import DeliveryException, LatestPosition, StopEta
-from tests.tracking.conftest import local
 
 pytestmark = pytest.mark.django_db
 
