@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test lint fmt bench-orders bench-slots worker serve
+.PHONY: help install demo test lint fmt bench-orders bench-slots bench-tracking worker serve
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,3 +56,6 @@ bench-orders: install ## order ingestion benchmark (needs DATABASE_URL for Postg
 
 bench-slots: install ## slot availability latency (needs DATABASE_URL for Postgres)
 	$(PY) -m bench.slot_availability
+
+bench-tracking: install ## live tracking load test (needs DATABASE_URL Postgres and REDIS_URL)
+	$(PY) -m bench.tracking_load

@@ -118,10 +118,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, channels, Celery ------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL") or ""
 if REDIS_URL:
+    # The pub/sub layer lost no deliveries under overload in the tracking load test, where the
+    # list-based core layer dropped them (docs/benchmarks.md). redis-py's default 5 s socket
+    # timeout equals the layer's blocking read and closed idle sockets (channels_redis#422).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("dispatch.urls_planning")),
     path("", include("tracking.urls")),
+    path("", include("tracking.urls_tower")),
     path("", include("dispatch.urls_slots")),
     path("api/", include("dispatch.urls_optimize")),
 ]

@@ -39,8 +39,11 @@ def test_environment_switches_to_postgres_and_redis():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "channels_redis.core.RedisChannelLayer", "redis://cache:6379/0", "False"
-    ]  # fmt: skip
+        "django.db.backends.postgresql",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "redis://cache:6379/0",
+        "False",
+    ]
 
 
 def test_empty_database_url_falls_back_to_sqlite():

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.tenancy import OrganizationApi
 from common.errors import ConflictError
-from tracking.positions import position_record_batch
+from tracking.live import position_receive
 
 
 class FixSerializer(serializers.Serializer):
@@ -54,7 +54,8 @@ class DriverPositionBatchApi(OrganizationApi):
     def post(self, request):
         serializer = PositionBatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = position_record_batch(driver=driver_of(self.actor), fixes=serializer.validated_data["positions"])
+        # The same path as the driver socket: recorded, ETAs refreshed, published to the audiences.
+        result = position_receive(driver=driver_of(self.actor), fixes=serializer.validated_data["positions"])
         return Response(
             {"accepted": len(result.accepted), "duplicates": result.duplicates, "rejected": result.rejected}
         )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from common.errors import DomainError
 from orders import selectors, services
 from orders.models import DeliveryAlternative
+from tracking import live
 
 CUSTOMER_STEPS = [
     ("received", "Order received", {"created", "validated"}),
@@ -113,6 +114,7 @@ def _context(order, bound) -> dict:
     forms_by_action["instructions"] = InstructionsForm(initial={"instructions": order.instructions})
     if bound is not None:
         forms_by_action[bound[0]] = bound[1]
+    snapshot = live.tracking_snapshot(order)
     return {
         "order": order,
         "sender": order.organization.name,
@@ -126,4 +128,24 @@ def _context(order, bound) -> dict:
         "can_change": order.status not in {"delivered", "failed", "returned", "cancelled", "arrived"},
         "offers_alternatives": order.organization.allow_delivery_alternatives,
         "can_rate": order.status == "delivered" and order.rating is None,
+        # Live part: the same snapshot the socket sends on connect, so a reload shows the truth.
+        "live": snapshot,
+        "live_window": _live_window(order, snapshot),
+        "status_labels": _status_labels(),
+        "timezone_name": str(_tz(order)),
     }
+
+
+def _status_labels() -> dict:
+    labels = {status: label for _key, label, statuses in CUSTOMER_STEPS for status in statuses}
+    return {**labels, "failed": "Delivery attempt failed", "returned": "Returned to sender", "cancelled": "Cancelled"}
+
+
+def _live_window(order, snapshot: dict) -> tuple[dt.datetime, dt.datetime] | None:
+    if not snapshot["eta_window_start"]:
+        return None
+    tz = _tz(order)
+    return (
+        dt.datetime.fromisoformat(snapshot["eta_window_start"]).astimezone(tz),
+        dt.datetime.fromisoformat(snapshot["eta_window_end"]).astimezone(tz),
+    )
