@@ -1,5 +1,6 @@
 """Orders API: thin views that validate, load within the organization, call one service."""
 
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -9,7 +10,9 @@ from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
 from common.errors import FieldValidationError
+from dispatch.models import SlotHold
 from dispatch.selectors import hub_by_code
+from dispatch.services.slots import slot_hold_confirm
 from orders import selectors, services
 from orders.csv_import import CsvFileError, parse_orders_csv
 from orders.filters import OrderFilter
@@ -17,10 +20,10 @@ from orders.intake import intake_csv, intake_rows
 from orders.serializers import (
     BulkOrderSerializer,
     CancelSerializer,
+    OrderCreateSerializer,
     OrderEventSerializer,
     OrderOutputSerializer,
     OrderUpdateSerializer,
-    OrderWriteSerializer,
     TransitionSerializer,
 )
 
@@ -68,14 +71,43 @@ class OrderCollectionApi(OrderApi):
         return self.get_paginated_response(OrderOutputSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
-        operation_id="orders_create", summary="Create an order", request=OrderWriteSerializer,
+        operation_id="orders_create", summary="Create an order", request=OrderCreateSerializer,
         responses={201: OrderOutputSerializer}, parameters=[IDEMPOTENCY_HEADER], examples=[ORDER_EXAMPLE],
     )  # fmt: skip
     def post(self, request):
-        serializer = OrderWriteSerializer(data=request.data, context=self.serializer_context())
+        hold = held_slot(self.organization, request.data)
+        data = with_held_window(request.data, hold) if hold else request.data
+        serializer = OrderCreateSerializer(data=data, context=self.serializer_context())
         serializer.is_valid(raise_exception=True)
-        order = services.order_create(actor=self.actor, row=serializer.validated_data)
+        with transaction.atomic():
+            order = services.order_create(actor=self.actor, row=serializer.validated_data)
+            if hold is not None:
+                # A checkout's held slot becomes the order's window, or neither is kept.
+                slot_hold_confirm(actor=self.actor, hold=hold, order=order)
+                order.refresh_from_db()
         return self.output(order, status.HTTP_201_CREATED)
+
+
+def held_slot(organization, data):
+    """The hold named by `slot_hold` in an order body, if any (an edge composing two apps)."""
+    if not isinstance(data, dict) or data.get("slot_hold") in (None, ""):
+        return None
+    hold_id = data["slot_hold"]
+    hold = (
+        SlotHold.objects.filter(organization=organization, pk=hold_id).select_related("hub").first()
+        if str(hold_id).isdigit()
+        else None
+    )
+    if hold is None:
+        raise FieldValidationError({"slot_hold": [f"Unknown slot hold '{hold_id}'."]})
+    return hold
+
+
+def with_held_window(data: dict, hold) -> dict:
+    filled = dict(data)
+    filled.setdefault("hub", hold.hub.code)
+    filled.setdefault("time_windows", [{"start": hold.start.isoformat(), "end": hold.end.isoformat()}])
+    return filled
 
 
 class BulkResultSerializer(serializers.Serializer):

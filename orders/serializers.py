@@ -104,6 +104,13 @@ class OrderWriteSerializer(serializers.Serializer):
         return sorted(set(value))
 
 
+class OrderCreateSerializer(OrderWriteSerializer):
+    slot_hold = serializers.IntegerField(
+        required=False, help_text="A slot hold from /api/slots/holds: its window becomes the order's and the hold is "
+        "confirmed (time_windows and hub may then be left out).",
+    )  # fmt: skip
+
+
 class OrderUpdateSerializer(OrderWriteSerializer):
     """PATCH: every field optional, no defaults, and the merchant reference is fixed."""
 

@@ -201,3 +201,41 @@ def test_a_viewer_cannot_hold(viewer_client, hub, capped, frozen):
 
     assert response.status_code == 403
     assert SlotHold.objects.count() == 0
+
+
+def test_an_order_created_with_a_hold_takes_its_window_and_confirms_it(merchant_client, hub, capped, frozen):
+    hold = merchant_client.post("/api/slots/holds", hold_body(capped), format="json").json()
+    body = {"merchant_reference": "SO-SLOT", "slot_hold": hold["id"], "customer": {"name": "Aino"},
+            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+
+    response = merchant_client.post("/api/orders", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["time_windows"] == [
+        {"start": "2026-12-02T10:00:00+02:00", "end": "2026-12-02T12:00:00+02:00"}
+    ]
+    assert response.json()["hub"] == "hel-1"
+    saved = SlotHold.objects.get(pk=hold["id"])
+    assert (saved.status, saved.order.merchant_reference) == (HoldStatus.CONFIRMED, "SO-SLOT")
+
+
+def test_an_expired_hold_refuses_the_order_and_creates_nothing(merchant_client, hub, capped, frozen):
+    hold = merchant_client.post("/api/slots/holds", hold_body(capped), format="json").json()
+    frozen.advance(minutes=11)
+    body = {"merchant_reference": "SO-LATE", "slot_hold": hold["id"], "customer": {"name": "Aino"},
+            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+
+    response = merchant_client.post("/api/orders", body, format="json")
+
+    assert response.status_code == 409, response.json()
+    assert not Order.objects.filter(merchant_reference="SO-LATE").exists()
+
+
+def test_an_unknown_hold_is_a_field_error(merchant_client, hub, capped, frozen):
+    body = {"merchant_reference": "SO-X", "slot_hold": 999999, "customer": {"name": "Aino"},
+            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+
+    response = merchant_client.post("/api/orders", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"slot_hold": ["Unknown slot hold '999999'."]}
