@@ -53,7 +53,9 @@ DRIVERS = [
     "Sanna Heikkinen",
     "Teemu Koskinen",
 ]
-SHIFT = {"start": "08:00", "end": "17:00", "breaks": [{"start": "12:00", "end": "12:30"}]}
+# Two shifts cover the day's windows (08:00-20:00): early and late crews at each hub.
+EARLY_SHIFT = {"start": "07:30", "end": "16:00", "breaks": [{"start": "11:30", "end": "12:00"}]}
+LATE_SHIFT = {"start": "11:30", "end": "20:30", "breaks": [{"start": "16:00", "end": "16:30"}]}
 FIRST_NAMES = [
     "Aino",
     "Eero",
@@ -142,7 +144,8 @@ def _fleet(organization: Organization) -> list[Hub]:
             Driver.objects.create(
                 organization=organization, user=user, name=name, phone=f"+35840{5550100 + index}",
                 home_hub=hubs[index % 2], skills=["refrigerated"] if index == 4 else [],
-                weekly_shifts={day: SHIFT for day in ("mon", "tue", "wed", "thu", "fri", "sat")},
+                weekly_shifts={day: LATE_SHIFT if (index // 2) % 2 else EARLY_SHIFT
+                               for day in ("mon", "tue", "wed", "thu", "fri", "sat")},
             )  # fmt: skip
     return hubs
 

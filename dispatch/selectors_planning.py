@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Min, Prefetch, QuerySet
 
 from dispatch.models import ACTIVE_STATUSES, Driver, Plan, PlanUnassigned, Route, Stop, StopStatus, Vehicle
 from orders.lifecycle import OrderStatus
 from orders.models import Order
+from orders.selectors import order_list
 from routing.adapter import Crew
 
 PLANNABLE_ORDER_STATUSES = (OrderStatus.VALIDATED, OrderStatus.RESCHEDULED)
@@ -232,3 +233,11 @@ def board_snapshot(*, organization, hub_id: int, since: dt.date) -> dict:
     """What a dispatch board needs on (re)connect: the hub's plans from `since` on."""
     plans = plan_list(organization=organization).filter(hub_id=hub_id, date__gte=since).order_by("date", "wave")
     return {"type": "board.snapshot", "hub_id": hub_id, "plans": [plan_summary(p) for p in plans]}
+
+
+def next_planning_day(*, organization, today: dt.date) -> dt.date:
+    """The first day from today with orders waiting for a plan (today when there are none)."""
+    waiting = order_list(organization=organization).filter(
+        status__in=[OrderStatus.VALIDATED, OrderStatus.RESCHEDULED], delivery_date__gte=today
+    )
+    return waiting.aggregate(first=Min("delivery_date"))["first"] or today

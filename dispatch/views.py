@@ -18,7 +18,7 @@ from common import clock
 from common.errors import DomainError, FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.selectors import hub_list
-from dispatch.selectors_planning import driver_routes, plan_get, plan_list, plan_snapshot
+from dispatch.selectors_planning import driver_routes, next_planning_day, plan_get, plan_list, plan_snapshot
 from dispatch.services.planning import plan_create, plan_mark_stale
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
@@ -44,9 +44,11 @@ def _today(organization) -> dt.date:
 def dispatch_home(request):
     organization = request.actor.organization
     try:
-        day = dt.date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else _today(organization)
+        day = dt.date.fromisoformat(request.GET["date"]) if request.GET.get("date") else None
     except ValueError:
-        day = _today(organization)
+        day = None
+    # Without a date asked for, open on the first day that has orders waiting for a plan.
+    day = day or next_planning_day(organization=organization, today=_today(organization))
     form = PlanForm(request.POST or None, organization=organization, initial={"date": day})
     if request.method == "POST":
         if not request.actor.can_write():

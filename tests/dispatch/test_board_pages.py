@@ -7,7 +7,9 @@ from django.test import Client
 
 from dispatch.models import Plan
 from dispatch.views import basemap_path
+from orders.models import Order
 from tests.factories.fleet import DAY, PlanFactory
+from tests.factories.orders import order_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +80,12 @@ def test_basemap_is_404_when_absent_and_served_when_built(client, tmp_path, sett
     assert present.status_code == 200
     assert present["Content-Type"] == "application/geo+json"
     assert b"".join(present.streaming_content) == b'{"type": "FeatureCollection", "features": []}'
+
+
+def test_dispatch_home_opens_on_the_first_day_with_orders_waiting(client, dispatcher_user, merchant_client, hub):
+    merchant_client.post("/api/orders", order_payload("SO-NEXT"), format="json")  # a window tomorrow
+    client.force_login(dispatcher_user)
+
+    page = client.get("/dispatch/")
+
+    assert page.context["day"] == Order.objects.get().delivery_date
