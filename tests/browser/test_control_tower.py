@@ -8,13 +8,9 @@ not speak WebSockets), so the in-memory channel layer and test database are shar
 
 import datetime as dt
 import json
-import socket
-import threading
-import time
 from contextlib import contextmanager
 
 import pytest
-import uvicorn
 from django.test import Client
 from playwright.sync_api import Page, expect
 from websockets.sync.client import connect
@@ -26,23 +22,6 @@ from tracking.live import organization_today
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HUB_LNG = 24.9384
-
-
-@pytest.fixture
-def asgi_server(transactional_db):
-    from config.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -6,12 +6,8 @@ in-memory test database are shared with the test, and Celery runs eagerly inside
 """
 
 import re
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 
 from accounts.tenancy import Actor
@@ -21,23 +17,6 @@ from orders.models import Order
 from tests.factories.fleet import DAY, small_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def asgi_server(transactional_db):
-    from config.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

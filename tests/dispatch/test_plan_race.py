@@ -1,33 +1,13 @@
 """Two dispatchers editing one plan at the same moment, against real Postgres: one wins, one gets 409."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from dispatch.models import Plan, Stop
+from tests.concurrency import run_together
 from tests.conftest import client_for
 from tests.factories.fleet import DAY, small_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(calls):
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_dispatchers_move_stops_of_one_plan_and_one_is_told_to_reload(postgres, hub, dispatcher_user, admin_user):

@@ -4,34 +4,14 @@
 # redefinitions.
 # ruff: noqa: F811
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from dispatch.models import SlotCounter, SlotHold
+from tests.concurrency import run_together
 from tests.dispatch.test_slot_fixtures import DAY, NEAR, crew, frozen, make_order, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(calls):
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def checkout(api_key, template):

@@ -1,33 +1,13 @@
 """Races against real Postgres: concurrent requests never duplicate orders."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from orders.models import Order, OrderEvent
+from tests.concurrency import run_together
 from tests.factories.orders import order_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(calls):
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def merchant(api_key):
