@@ -3,7 +3,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 
-from dispatch.demo import PASSWORDS, TZ, seed_demo
+from dispatch.demo import DRIVERS, PASSWORDS, TZ, seed_demo
 
 
 class Command(BaseCommand):
@@ -27,5 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  API docs:   {base}/api/docs")
         for role, password in PASSWORDS.items():
             self.stdout.write(f"  login {role:<10} password {password}")
+        for index, name in enumerate(DRIVERS, start=1):
+            self.stdout.write(f"  login driver{index:<4} password waypoint-driver{index}  ({name})")
         self.stdout.write(f"  merchant API key: {summary.api_key}")
         self.stdout.write(f'  try: curl -H "Authorization: Bearer {summary.api_key}" {base}/api/orders')
