@@ -28,6 +28,8 @@ class Actor:
     organization: Organization
     user: User | None = None
     api_key: ApiKey | None = None
+    # Who acts without an account, e.g. "customer" on the tracking page.
+    name: str = ""
 
     @property
     def role(self) -> str:
@@ -40,6 +42,8 @@ class Actor:
 
     @property
     def label(self) -> str:
+        if self.name:
+            return self.name
         if self.api_key is not None:
             return f"api_key:{self.api_key.name}"
         return f"user:{self.user.username}" if self.user else "system"

@@ -12,7 +12,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.tenancy import Actor
 from common.errors import DomainError
+from dispatch.selectors_slots import order_next_slots
+from dispatch.services.slots import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
 from tracking import live
@@ -42,24 +45,63 @@ EVENT_LABELS = {
 }
 
 
-class InstructionsForm(forms.Form):
+class CustomerForm(forms.Form):
+    """A tracking-page action's form; it knows the order it acts on."""
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order = order
+
+
+class InstructionsForm(CustomerForm):
     instructions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class AlternativeForm(forms.Form):
+class AlternativeForm(CustomerForm):
     alternative = forms.ChoiceField(choices=DeliveryAlternative.choices)
     detail = forms.CharField(max_length=300, required=False, help_text="Which neighbour, where, which pickup point")
 
 
-class RatingForm(forms.Form):
+class RatingForm(CustomerForm):
     rating = forms.TypedChoiceField(choices=[(n, n) for n in range(5, 0, -1)], coerce=int)
     comment = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+RESCHEDULABLE = frozenset({"created", "validated", "rescheduled", "failed"})
+
+
+def slot_choices(order) -> list[tuple[str, str]]:
+    """The next bookable slots for this order (computed only when the customer asks)."""
+    if order.status not in RESCHEDULABLE or order.hub is None or order.lat is None:
+        return []
+    offers = order_next_slots(organization=order.organization, order=order, days=7, limit=6).slots
+    tz = order.hub.tz
+    return [
+        (f"{o.start.isoformat()}|{o.end.isoformat()}",
+         f"{o.start.astimezone(tz):%a %d %b %H:%M}–{o.end.astimezone(tz):%H:%M}")
+        for o in offers
+    ]  # fmt: skip
+
+
+class RescheduleForm(CustomerForm):
+    slot = forms.ChoiceField(label="New delivery time")
+
+    def __init__(self, *args, order=None, **kwargs):
+        super().__init__(*args, order=order, **kwargs)
+        self.fields["slot"].choices = slot_choices(order) if order is not None else []
+
+
+def _reschedule(order, data) -> None:
+    start, end = (dt.datetime.fromisoformat(part) for part in data["slot"].split("|"))
+    actor = Actor(organization=order.organization, name="customer")
+    order_reschedule(actor=actor, order=order, start=start, end=end)
 
 
 ACTIONS = {
     "instructions": (InstructionsForm, lambda order, d: services.order_instructions_set(order=order, **d)),
     "alternative": (AlternativeForm, lambda order, d: services.order_alternative_choose(order=order, **d)),
     "rating": (RatingForm, lambda order, d: services.order_rate(order=order, **d)),
+    "reschedule": (RescheduleForm, _reschedule),
 }
 
 
@@ -84,7 +126,10 @@ def tracking_page(request, token):
         if action not in ACTIONS:
             raise Http404("Unknown action.")
         form_class, perform = ACTIONS[action]
-        bound = (action, form_class(request.POST))
+        bound = (
+            action,
+            form_class(request.POST, order=order) if form_class is RescheduleForm else form_class(request.POST),
+        )
         if bound[1].is_valid():
             try:
                 perform(order, bound[1].cleaned_data)
@@ -93,7 +138,11 @@ def tracking_page(request, token):
             else:
                 messages.success(request, "Thank you, your choice has been recorded.")
             return redirect("tracking-page", token=token)
-    return render(request, "tracking/page.html", _context(order, bound))
+    context = _context(order, bound)
+    if request.GET.get("reschedule") and order.status in RESCHEDULABLE and bound is None:
+        context["forms"]["reschedule"] = RescheduleForm(order=order)
+        context["show_slots"] = True
+    return render(request, "tracking/page.html", context)
 
 
 def _tz(order):
@@ -128,6 +177,8 @@ def _context(order, bound) -> dict:
         "can_change": order.status not in {"delivered", "failed", "returned", "cancelled", "arrived"},
         "offers_alternatives": order.organization.allow_delivery_alternatives,
         "can_rate": order.status == "delivered" and order.rating is None,
+        "can_reschedule": order.status in RESCHEDULABLE and order.hub_id is not None,
+        "show_slots": bound is not None and bound[0] == "reschedule",
         # Live part: the same snapshot the socket sends on connect, so a reload shows the truth.
         "live": snapshot,
         "live_window": _live_window(order, snapshot),
