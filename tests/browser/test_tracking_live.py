@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from dispatch.models import Stop
-from tests.browser.test_control_tower import asgi_server, driver, driver_lat, phone_of, route  # noqa: F401
+from tests.browser.test_control_tower import driver, driver_lat, phone_of, route  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WINDOW = re.compile(r"^Arriving between \d\d:\d\d and \d\d:\d\d$")
