@@ -8,6 +8,7 @@ organization filter is applied here so no view can forget it.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import permissions
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -92,7 +93,7 @@ class OrganizationApi(GenericAPIView):
 
     def organization_queryset(self):
         """The hook subclasses fill in: the model's queryset before tenant scoping."""
-        raise NotImplementedError(f"{type(self).__name__} must define organization_queryset()")
+        raise ImproperlyConfigured(f"{type(self).__name__} must define organization_queryset()")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller

@@ -7,6 +7,7 @@ through the tenancy base class and the exception services.
 
 import datetime as dt
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
@@ -116,7 +117,7 @@ class ExceptionActionApi(OrganizationApi):
         return DeliveryException.objects.select_related("assigned_to")
 
     def perform(self, exception, data):
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must define perform()")
 
     @extend_schema(request=NoteSerializer, responses=ExceptionOutputSerializer, tags=["tower"])
     def post(self, request, pk):
