@@ -174,15 +174,14 @@ def _build(hub, day, crews, stops, plan_sequences, fingerprint, previous: DayRou
         # starts over (its stops are inserted again). A plan's routes are kept as they are.
         routes = {v: seq if _still_feasible(model, v, seq) else [] for v, seq in routes.items()}
     placed = {i for seq in routes.values() for i in seq}
-    # Earliest windows first: each stop then goes after the others, never before a first stop
-    # (see _earliest_departures).
+    # Earliest windows first: each route then grows in the order it is driven.
     free = sorted((i for i in range(len(model.tasks)) if i not in placed), key=lambda i: _opens(model.tasks[i]))
     if free:
         greedy_insert(model, routes, free)
     full = {v: _with_breaks(model, v, seq, previous.timed.get(model.vehicles[v].id) if reuse else None)
             for v, seq in routes.items()}  # fmt: skip
     plan.sequences = full
-    plan.gaps = [_earliest_departures(model, route_gaps(model, v, seq)) for v, seq in full.items()]
+    plan.gaps = [route_gaps(model, v, seq) for v, seq in full.items()]
     sequences = {model.vehicles[v].id: [model.tasks[i].id for i in seq] for v, seq in routes.items()}
     timed = {model.vehicles[v].id: [_item(model, i) for i in seq] for v, seq in full.items()}
     routed = {i for seq in routes.values() for i in seq}
@@ -207,19 +206,6 @@ def _start_routes(model, start: dict[int, list[int]]) -> dict[int, list[int]]:
 
 def _opens(task) -> int:
     return min((a for a, _ in task.windows), default=0)
-
-
-def _earliest_departures(model, gaps):
-    """Let the first gap leave the depot at the shift start.
-
-    The engine's timed routes delay the departure so the driver does not wait at the first door
-    (`routing.schedule._delay_departure`); `route_gaps` reads that delayed time as the earliest
-    departure, so a stop before a late first stop would look unreachable. The shift start is
-    the true earliest departure from the depot.
-    """
-    if len(gaps.depart):
-        gaps.depart[0] = min(int(gaps.depart[0]), model.vehicles[gaps.vehicle].shift[0])
-    return gaps
 
 
 def _still_feasible(model, v: int, seq: list[int]) -> bool:

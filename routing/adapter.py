@@ -340,17 +340,8 @@ def _unassigned(item: Unassigned) -> UnassignedResult:
 
 
 def optimize(built: Built, **kwargs: Any) -> PlanResult:
-    """Solve with ``routing.solver.solve`` (same keyword arguments) and read the answer back.
-
-    Without vehicles the engine cannot compile the problem (it sizes loads from the fleet),
-    so every job is reported as ``no_vehicle`` here instead.
-    """
-    if not built.problem.vehicles:
-        solution = Solution(unassigned=[Unassigned(j.id, "job", "no_vehicle") for j in built.problem.jobs])
-    elif not built.problem.jobs:
-        solution = Solution()
-    else:
-        solution = solve(built.problem, provider=built.provider, **kwargs)
+    """Solve with ``routing.solver.solve`` (same keyword arguments) and read the answer back."""
+    solution = solve(built.problem, provider=built.provider, **kwargs)
     return read_solution(built, solution)
 
 

@@ -4,6 +4,7 @@ Usage::
 
     python -m routing.bench PATH... --budget SECONDS [--jobs N] [--seed S]
     python -m routing.bench --city 2000 --budget 60      # generated city problem
+    python -m routing.bench --compare 1000 --budget 60 --seeds 1,2 --instances 1,2
 
 Conventions (as the distance-minimising BKS): VRPTW distances and travel times are
 Euclidean truncated to one decimal, handled as integers ×10; CVRP uses rounded
@@ -184,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
         run = (
             run_city(args.city, args.budget, args.seed)
             if args.city
-            else compare(args.compare, args.budget, args.seed, args.rich)
+            else compare(
+                args.compare,
+                args.budget,
+                _seeds(args.seeds, args.seed),
+                _seeds(args.instances, args.seed),
+                args.rich,
+            )
         )
         for line in run:
             print(line, flush=True)
@@ -212,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _seeds(text: str | None, default: int) -> list[int]:
+    return [int(x) for x in text.split(",")] if text else [default]
+
+
 def _summary(gaps: dict[str, list[float]]) -> None:
     every = [g for values in gaps.values() for g in values]
     for name in sorted(gaps):
@@ -235,6 +246,8 @@ def _parser() -> argparse.ArgumentParser:
         help="city problem size solved by Waypoint, PyVRP and pyvroom",
     )
     parser.add_argument("--rich", action="store_true", help="with --compare: add breaks, skills, two windows")
+    parser.add_argument("--seeds", help="with --compare: solver seeds, e.g. 1,2,3 (default: --seed)")
+    parser.add_argument("--instances", help="with --compare: city seeds, e.g. 1,2,3 (default: --seed)")
     return parser
 
 

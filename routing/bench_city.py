@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import resource
 import tempfile
 import time
@@ -165,13 +166,37 @@ def _pyvrp(problem: Problem, budget_s: float, seed: int):
     return out
 
 
-def compare(n: int, budget_s: float, seed: int, rich: bool = False) -> Iterator[str]:
+def compare(n: int, budget_s: float, seeds: list[int], instances: list[int], rich: bool = False) -> Iterator[str]:
     """Same city, same budget: Waypoint vs PyVRP direct vs VROOM; costs from one scheduler.
 
-    With ``rich`` (breaks, skills, two windows) PyVRP cannot take part."""
-    doc = city_document(n, seed, with_matrices=True, rich=rich)
-    problem = parse_problem(doc)
-    yield "solver,routes,unassigned,cost,distance_km,seconds,verified"
+    Every instance seed (city) is solved once per solver seed by each solver; the rows are
+    followed by the mean per solver and Waypoint's mean relative difference to each other
+    solver over the same (instance, seed) pairs. With ``rich`` (breaks, skills, two
+    windows) PyVRP cannot take part. PyVRP direct gets its full budget after its data is
+    built; Waypoint's budget is the wall time of the whole ``solve()`` call."""
+    yield "instance,seed,solver,routes,unassigned,cost,distance_km,seconds,verified,load_avg"
+    costs: dict[str, dict[tuple[int, int], int]] = {}
+    for instance in instances:
+        doc = city_document(n, instance, with_matrices=True, rich=rich)
+        problem = parse_problem(doc)
+        for seed in seeds:
+            for name, run in _solvers(doc, problem, budget_s, seed, rich).items():
+                started = time.perf_counter()
+                routes = run()
+                seconds = time.perf_counter() - started
+                solution, missing = _cost_of(problem, routes)
+                issues = verify(problem, solution)
+                km = sum(r.distance for r in solution.routes) / 1000
+                # Unassigned stops make a plan incomparable: such a run counts as no answer.
+                costs.setdefault(name, {})[(instance, seed)] = solution.cost if not (missing or issues) else -1
+                yield (
+                    f"{instance},{seed},{name},{len(solution.routes)},{missing},{solution.cost},{km:.1f},"
+                    f"{seconds:.1f},{not issues},{os.getloadavg()[0]:.2f}"
+                )
+    yield from summary(costs)
+
+
+def _solvers(doc: dict, problem: Problem, budget_s: float, seed: int, rich: bool) -> dict:
     runs = {
         "waypoint": lambda: _keys(solve(problem, budget_s=budget_s, seed=seed)),
         "pyvrp": lambda: _pyvrp(problem, budget_s, seed),
@@ -179,14 +204,31 @@ def compare(n: int, budget_s: float, seed: int, rich: bool = False) -> Iterator[
     }
     if rich:
         del runs["pyvrp"]
-    for name, run in runs.items():
-        started = time.perf_counter()
-        routes = run()
-        seconds = time.perf_counter() - started
-        solution, missing = _cost_of(problem, routes)
-        issues = verify(problem, solution)
-        km = sum(r.distance for r in solution.routes) / 1000
-        yield (f"{name},{len(solution.routes)},{missing},{solution.cost},{km:.1f},{seconds:.1f},{not issues}")
+    return runs
+
+
+def summary(costs: dict[str, dict[tuple[int, int], int]]) -> Iterator[str]:
+    """``# mean`` line per solver, then Waypoint against each other solver, pair by pair
+    (relative difference in %, negative = Waypoint cheaper; runs without a full plan are
+    left out of both sides)."""
+    for name, runs in costs.items():
+        valid = [c for c in runs.values() if c >= 0]
+        mean = f"{np.mean(valid):.0f}" if valid else "nan"
+        yield f"# mean {name}: runs={len(runs)} complete={len(valid)} cost={mean}"
+    ours = costs.get("waypoint", {})
+    for name, runs in costs.items():
+        if name == "waypoint":
+            continue
+        pairs = [(ours[k], runs[k]) for k in runs if k in ours and ours[k] >= 0 and runs[k] >= 0]
+        if not pairs:
+            continue
+        diffs = [(a - b) / b * 100 for a, b in pairs]
+        wins = sum(a < b for a, b in pairs)
+        losses = sum(a > b for a, b in pairs)
+        yield (
+            f"# waypoint vs {name}: pairs={len(pairs)} mean_diff={np.mean(diffs):+.2f}% "
+            f"min={min(diffs):+.2f}% max={max(diffs):+.2f}% wins={wins} losses={losses}"
+        )
 
 
 def _keys(solution) -> dict[int, list[tuple[str, int]]]:

@@ -81,6 +81,10 @@ def route_gaps(model: Model, v: int, seq: list[int]) -> Gaps:
     latest = _latest_starts(model, v, route)
     locs = np.array([-1 if s.node is None else s.node for s in steps], dtype=np.int64)
     depart = np.array([s.arrival + s.waiting_time + s.setup + s.service for s in steps])
+    # The timed route leaves the start late when the first stop would make the driver wait
+    # (schedule._delay_departure); the vehicle can still leave at its shift start, so a stop
+    # inserted before that first stop is reachable from then on.
+    depart[0] = veh.shift[0]
     loads = np.array([s.load for s in steps], dtype=np.int64).reshape(len(steps), model.dims)
     before = np.maximum.accumulate(loads, axis=0)
     after = np.maximum.accumulate(loads[::-1], axis=0)[::-1]

@@ -181,7 +181,10 @@ def _shipment_tasks(shipment: Shipment, locs: tuple[int, int], dims: int, first:
 
 def compile_problem(problem: Problem, provider: TravelProvider | None = None) -> Model:
     """Compile a validated problem; ``provider`` computes matrices when none are given."""
-    dims = max([len(v.capacity) for v in problem.vehicles] + [0])
+    # Amounts count too: without vehicles there are no capacities, yet the jobs still compile.
+    amounts = [len(j.delivery) for j in problem.jobs] + [len(j.pickup) for j in problem.jobs]
+    amounts += [len(s.amount) for s in problem.shipments]
+    dims = max([len(v.capacity) for v in problem.vehicles] + amounts + [0])
     table = _PlaceTable()
     tasks: list[Task] = []
     for job in problem.jobs:

@@ -83,7 +83,11 @@ class _Stop(StoppingCriterion):
 def cost_divisor(model: Model, task_ids: list[int]) -> int:
     """Common divisor of every cost figure: PyVRP's penalty tuning expects costs on the
     same scale as time warps, and the ×36000 scaling would make them look tiny."""
-    values = [int(np.gcd.reduce(model.arc_cost(v), axis=None)) for v in range(len(model.vehicles))]
+    # Vehicles sharing a matrix and unit costs share an arc cost matrix: one n² pass each.
+    first_of: dict[tuple, int] = {}
+    for v, veh in enumerate(model.vehicles):
+        first_of.setdefault((veh.matrix_key, veh.per_s, veh.per_m, veh.custom_costs), v)
+    values = [int(np.gcd.reduce(model.arc_cost(v), axis=None)) for v in first_of.values()]
     values += [x for veh in model.vehicles for x in (veh.fixed, veh.overtime_per_s)]
     if any(veh.max_distance is not None for veh in model.vehicles):
         values += [x for veh in model.vehicles for x in (veh.per_s, veh.per_m)]

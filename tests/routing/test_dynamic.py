@@ -41,6 +41,20 @@ def test_best_insertion_lists_feasible_positions_cheapest_first():
     ]
 
 
+def test_stop_before_a_late_first_stop_leaves_at_the_shift_start():
+    """The timed route leaves at 700 s so the driver does not wait at its first door (window from
+    1000 s); the vehicle can still leave at 0 and serve place 1 by 200 s before going on."""
+    vehicles = [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [4], "time_window": [0, 2000]}]
+    problem = line_problem([{"id": 3, "location_index": 3, "time_windows": [[1000, 1100]]}], vehicles)
+    solution = solve(problem, budget_s=0.2)
+    assert solution.routes[0].steps[0].arrival == 700
+    plan = InsertionPlan(problem, solution)
+
+    found = best_insertion(plan, Job(id=9, place=Place(index=1), delivery=[1], time_windows=[(0, 200)]))
+
+    assert [(c.vehicle, c.position, c.added_cost, c.arrival) for c in found] == [(1, 0, 0.0, 100)]
+
+
 def test_best_insertion_respects_windows_and_capacity():
     problem, solution = _plan()
     plan = InsertionPlan(problem, solution)

@@ -270,3 +270,24 @@ def test_matrix_diagonal_is_treated_as_zero(engine):
 
     assert solution.cost == 400
     assert feasible(problem, solution)
+
+
+def test_no_vehicles_leaves_every_task_unassigned_as_no_vehicle():
+    """Without a fleet nothing sizes the loads, yet every job and shipment side gets a reason."""
+    problem = line_problem(
+        [{"id": 1, "location_index": 1, "delivery": [2, 1]}, {"id": 2, "location_index": 2, "pickup": [1, 1]}],
+        [],
+        shipments=[
+            {"amount": [1, 3], "pickup": {"id": 5, "location_index": 3}, "delivery": {"id": 6, "location_index": 4}}
+        ],
+    )
+
+    solution = solve(problem, budget_s=0.2)
+
+    assert solution.routes == []
+    assert [(u.type, u.id, u.reason) for u in solution.unassigned] == [
+        ("job", 1, "no_vehicle"),
+        ("job", 2, "no_vehicle"),
+        ("pickup", 5, "no_vehicle"),
+        ("delivery", 6, "no_vehicle"),
+    ]
