@@ -166,8 +166,10 @@ class Stats:
         self.rejected = 0
         self.ack_latency: list[float] = []
         self.tower_latency: list[float] = []
+        self.tower_timeline: list[tuple[float, float]] = []  # (sent at, latency) to show stalls
         self.seen: dict[tuple[int, str], int] = {}
         self.errors = 0
+        self.tower_messages = 0  # WebSocket messages the towers received (a batch counts once)
         self.measuring = False
         self.measured_sent: set[tuple[int, str]] = set()
 
@@ -182,15 +184,20 @@ async def tower_client(url: str, origin: str, session: str, stats: Stats, ready:
         if counter[0] == counter[1]:
             ready.set()
         async for raw in ws:
+            received = time.perf_counter()
             message = json.loads(raw)
-            if message.get("type") != "driver.position":
-                continue
-            key = (message["driver_id"], message["recorded_at"])
-            sent_at = stats.sent.get(key)
-            if sent_at is not None:
-                if key in stats.measured_sent:
-                    stats.tower_latency.append(time.perf_counter() - sent_at)
-                stats.seen[key] = stats.seen.get(key, 0) + 1
+            events = message["events"] if message.get("type") == "batch" else [message]
+            stats.tower_messages += 1
+            for event in events:
+                if event.get("type") != "driver.position":
+                    continue
+                key = (event["driver_id"], event["recorded_at"])
+                sent_at = stats.sent.get(key)
+                if sent_at is not None:
+                    if key in stats.measured_sent:
+                        stats.tower_latency.append(received - sent_at)
+                        stats.tower_timeline.append((sent_at, received - sent_at))
+                    stats.seen[key] = stats.seen.get(key, 0) + 1
 
 
 async def driver_client(url: str, origin: str, driver: dict, stats: Stats, interval: float, stop_at: float):
@@ -240,6 +247,14 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] * 1000
 
 
+def _timeline_p99(timeline: list[tuple[float, float]], started: float) -> list[float]:
+    """p99 send → tower latency of each 10 s of the measurement, by send time."""
+    windows: dict[int, list[float]] = {}
+    for sent_at, latency in timeline:
+        windows.setdefault(int((sent_at - started) // 10), []).append(latency)
+    return [round(percentile(windows[k], 99)) for k in sorted(windows) if k >= 0]
+
+
 async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, duration: float, pids: list[int]):
     stats = Stats()
     ws_base = base.replace("http", "ws")
@@ -275,7 +290,9 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
         "rejected": stats.rejected, "driver_socket_drops": stats.errors,
         "ack_ms": {f"p{p}": round(percentile(stats.ack_latency, p), 1) for p in (50, 95, 99)},
         "tower_ms": {f"p{p}": round(percentile(stats.tower_latency, p), 1) for p in (50, 95, 99)},
+        "tower_p99_ms_per_10s": _timeline_p99(stats.tower_timeline, started),
         "tower_deliveries": {"expected": expected, "received": received, "dropped": expected - received},
+        "tower_websocket_messages": stats.tower_messages,
         "server_cpu_pct_of_one_core": round(100 * cpu / elapsed, 1), "server_rss_mb_peak": round(rss_peak, 1),
         "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
         "channel_layer": _layer_backend(),

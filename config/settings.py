@@ -113,6 +113,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # Postgres plans a query again on every execution unless it is prepared; the hot paths (each
+    # driver position) spend more time in planning than in running their queries. psycopg prepares
+    # a statement after its 5th execution on a connection. Turn off behind a transaction-pooling
+    # PgBouncer, which cannot keep prepared statements across transactions.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channels, Celery ------------------------------------------------------------------

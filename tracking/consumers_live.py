@@ -9,6 +9,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -23,10 +24,25 @@ NOT_FOUND = 4404
 # Positions from many phones are recorded in parallel: each is mostly waiting on the database, and
 # the default thread-sensitive path would queue every driver of a worker behind one thread (about
 # 35 positions/s on Postgres). Threads are created on demand; each keeps its own connection.
-POSITION_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="positions")
+POSITION_THREADS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="positions")
 
 
-class ForwardingConsumer(AsyncJsonWebsocketConsumer):
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Dispatches without channels' per-message `close_old_connections` hop to the sync thread.
+
+    Every database call of these consumers goes through `database_sync_to_async`, which recycles
+    connections itself; the extra hop for every forwarded event and every position was a large
+    share of a worker's time under load (bench/tracking_load.py).
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class ForwardingConsumer(LiveConsumer):
     groups_joined: tuple[str, ...] = ()
 
     async def join(self, *groups: str) -> None:
@@ -101,13 +117,15 @@ class TrackingPageConsumer(ForwardingConsumer):
         await self.send_json(await _tracking_snapshot(order))
 
 
-class DriverConsumer(AsyncJsonWebsocketConsumer):
+class DriverConsumer(LiveConsumer):
     """`/ws/driver/`: the driver's phone sends positions and gets an ack per message."""
 
+    channel_layer_alias = None  # the phone only sends: it joins no group and needs no channel
     driver = None
 
     async def connect(self):
-        self.driver = await database_sync_to_async(live.driver_for_user)(self.scope.get("user"))
+        find = database_sync_to_async(live.driver_for_user, thread_sensitive=False, executor=POSITION_THREADS)
+        self.driver = await find(self.scope.get("user"))
         if self.driver is None:
             await self.close(code=FORBIDDEN)
             return

@@ -11,9 +11,10 @@ import datetime as dt
 from django.db import transaction
 
 from common import clock
-from dispatch.models import PlanStatus, Route, Stop, StopStatus
+from dispatch.models import Route, Stop, StopStatus
 from routing.travel import GreatCircleProvider, retime
 from tracking.exceptions import exception_raise
+from tracking.itinerary import Itinerary, driver_itinerary
 from tracking.models import LatestPosition, StopEta
 from tracking.monitoring import check_off_route
 
@@ -36,33 +37,9 @@ def _round5(moment: dt.datetime, *, down: bool) -> dt.datetime:
     return floor if down or floor == moment else floor + dt.timedelta(minutes=5)
 
 
-def active_route(driver) -> Route | None:
-    """The driver's dispatched route with stops still to serve (most recent plan first)."""
-    return (
-        Route.objects.filter(
-            driver=driver,
-            plan__status=PlanStatus.DISPATCHED,
-            broken_down=False,
-            stops__status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS],
-        )  # fmt: skip
-        .select_related("plan__hub", "vehicle")
-        .order_by("-plan__date", "-plan__wave")
-        .first()
-    )
-
-
-def remaining_stops(route: Route) -> list[Stop]:
-    return list(
-        route.stops.filter(status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS])
-        .select_related("order")
-        .order_by("sequence")
-    )
-
-
 def next_stop(driver) -> Stop | None:
-    route = active_route(driver)
-    stops = remaining_stops(route) if route else []
-    return stops[0] if stops else None
+    itinerary = driver_itinerary(driver)
+    return itinerary.next_stop if itinerary is not None else None
 
 
 def _seconds(moment: dt.datetime, midnight: dt.datetime) -> float:
@@ -90,44 +67,57 @@ def _is_late(stop: Stop, eta: dt.datetime) -> bool:
     return end is not None and eta > end
 
 
-@transaction.atomic
 def eta_refresh(*, driver, at: dt.datetime | None = None) -> list[dict]:
-    """Re-estimate the driver's remaining stops; return only the estimates that changed."""
+    """Re-estimate the driver's remaining stops from the latest position; return what changed."""
     latest = LatestPosition.objects.filter(driver=driver).first()
-    route = active_route(driver)
-    if latest is None or route is None:
+    itinerary = driver_itinerary(driver)
+    if latest is None or itinerary is None:
         return []
-    now = at or clock.now()
-    stops = remaining_stops(route)
-    check_off_route(route, stops, (latest.lat, latest.lng))
-    changed = []
-    for stop, eta in zip(
-        stops, estimate(route, stops, (latest.lat, latest.lng), max(now, latest.recorded_at)), strict=True
-    ):
-        update = _store(stop, eta, now)
-        if update is not None:
-            changed.append(update)
-    return changed
+    return etas_update(itinerary, position=(latest.lat, latest.lng), recorded_at=latest.recorded_at, now=at)
 
 
-def _store(stop: Stop, eta: dt.datetime, now: dt.datetime) -> dict | None:
-    window_start, window_end = customer_window(eta, now=now)
-    late = _is_late(stop, eta)
-    previous = StopEta.objects.filter(stop=stop).first()
-    if previous and abs(previous.eta - eta) < SIGNIFICANT_CHANGE and previous.late == late:
-        return None
-    StopEta.objects.update_or_create(
-        stop=stop, defaults={"eta": eta, "window_start": window_start, "window_end": window_end, "late": late,
-                             "computed_at": now},
+@transaction.atomic(savepoint=False)
+def etas_update(
+    itinerary: Itinerary, *, position: tuple[float, float], recorded_at: dt.datetime, now: dt.datetime | None = None
+) -> list[dict]:
+    """Re-time `itinerary` from `position`; store and return only the estimates that changed."""
+    now = now or clock.now()
+    route, stops = itinerary.route, itinerary.stops
+    check_off_route(route, stops, position, last_done=itinerary.last_done)
+    updates = []
+    for stop, eta in zip(stops, estimate(route, stops, position, max(now, recorded_at)), strict=True):
+        previous = itinerary.estimates.get(stop.pk)
+        row = _changed_estimate(stop, previous, eta, now)
+        if row is not None:
+            updates.append((stop, row, previous))
+    if not updates:
+        return []
+    # One statement for all of a route's changes: this runs on every position of every driver.
+    StopEta.objects.bulk_create(
+        [row for _stop, row, _previous in updates], update_conflicts=True, unique_fields=["stop"],
+        update_fields=["eta", "window_start", "window_end", "late", "computed_at"],
     )  # fmt: skip
-    if late and not (previous and previous.late):
-        _raise_late_risk(stop, eta)
+    for stop, row, previous in updates:
+        if row.late and not (previous and previous.late):
+            _raise_late_risk(stop, row.eta)
+    return [_change(stop, row) for stop, row, _previous in updates]
+
+
+def _changed_estimate(stop: Stop, previous: StopEta | None, eta: dt.datetime, now: dt.datetime) -> StopEta | None:
+    late = _is_late(stop, eta)
+    if previous is not None and abs(previous.eta - eta) < SIGNIFICANT_CHANGE and previous.late == late:
+        return None
+    window_start, window_end = customer_window(eta, now=now)
+    return StopEta(stop=stop, eta=eta, window_start=window_start, window_end=window_end, late=late, computed_at=now)
+
+
+def _change(stop: Stop, row: StopEta) -> dict:
     order = stop.order
     return {
         "stop_id": stop.pk, "order_id": order.pk, "route_id": stop.route_id, "hub_id": order.hub_id,
         "organization_id": order.organization_id, "tracking_token": order.tracking_token,
-        "eta": eta.isoformat(), "eta_window_start": window_start.isoformat(),
-        "eta_window_end": window_end.isoformat(), "late": late,
+        "eta": row.eta.isoformat(), "eta_window_start": row.window_start.isoformat(),
+        "eta_window_end": row.window_end.isoformat(), "late": row.late,
     }  # fmt: skip
 
 

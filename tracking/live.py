@@ -8,6 +8,7 @@ to the same audiences, each tracking page getting only its own window.
 """
 
 import datetime as dt
+import time
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -24,14 +25,15 @@ from orders.models import Order, OrderEvent
 from orders.selectors import order_list
 from tracking.broadcast import (
     board_group,
-    publish_many_on_commit,
+    publish_batched_on_commit,
     tower_group,
     tower_publish,
     tracking_group,
     tracking_publish,
 )
-from tracking.eta import eta_refresh, next_stop
+from tracking.eta import etas_update, next_stop
 from tracking.exceptions import exception_list_open, exception_payload
+from tracking.itinerary import driver_itinerary
 from tracking.models import LatestPosition, StopEta
 from tracking.positions import BatchResult, position_record_batch
 
@@ -44,6 +46,9 @@ KPI_MIN_INTERVAL_S = 5
 DRIVER_RECENT = dt.timedelta(hours=12)
 HEADING_TTL_S = 12 * 3600
 MAX_SOCKET_BATCH = 500
+# Per-process memory on the hot path of positions (see `_heading_previous`, `_kpis_refresh_soon`).
+_HEADING: dict[int, int | None] = {}
+_KPIS_PUBLISHED: dict[int, float] = {}
 
 
 def organization_today(organization) -> dt.date:
@@ -59,12 +64,19 @@ def position_receive(*, driver, fixes: list[dict]) -> BatchResult:
         result = position_record_batch(driver=driver, fixes=fixes)
         if not result.latest_changed:
             return result  # duplicates, rejections or an out-of-order fix: no screen changes
-        changed = eta_refresh(driver=driver)
-        stop = next_stop(driver)
-        messages = _position_messages(driver, result.accepted[-1], stop)
-        if changed:
-            messages += _eta_messages(driver.organization_id, changed)
-        publish_many_on_commit(messages)
+        newest = result.accepted[-1]
+        itinerary = driver_itinerary(driver)
+        stop = itinerary.next_stop if itinerary is not None else None
+        messages = _position_messages(driver, newest, stop)
+        if itinerary is not None:
+            late_before = {pk: bool(e and e.late) for pk, e in itinerary.estimates.items()}
+            changed = etas_update(itinerary, position=(newest.lat, newest.lng), recorded_at=newest.recorded_at)
+            if changed:
+                closed = {s.order_id for s in itinerary.stops if s.order.status in CLOSED_STATUSES}
+                messages += _eta_messages(driver.organization_id, changed, closed)
+                lateness_changed = any(c["late"] != late_before[c["stop_id"]] for c in changed)
+                _kpis_refresh_soon(driver.organization_id, urgent=lateness_changed)
+        publish_batched_on_commit(messages)
     return result
 
 
@@ -83,12 +95,13 @@ def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]
     messages = [(tower_group(driver.organization_id), staff), (board_group(hub_id), staff)]
     # A delivered or failed order's customer no longer sees the driver, even before the stop is closed.
     heading_to = stop.order_id if stop is not None and stop.order.status not in CLOSED_STATUSES else None
-    previous = cache.get(_heading_key(driver.pk))
+    previous = _heading_previous(driver.pk, heading_to)
     if previous and previous != heading_to:
         # The driver left this customer's stop behind: their page stops showing the driver.
         messages.append((tracking_group(previous), {"type": "driver.hidden"}))
     if previous != heading_to:
         cache.set(_heading_key(driver.pk), heading_to, HEADING_TTL_S)
+    _HEADING[driver.pk] = heading_to
     if heading_to is not None:
         messages.append((tracking_group(heading_to), {"type": "driver.position", **_customer_driver(driver, values)}))
     return messages
@@ -96,6 +109,15 @@ def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]
 
 def _heading_key(driver_id: int) -> str:
     return f"live:heading:{driver_id}"
+
+
+def _heading_previous(driver_id: int, heading_to: int | None) -> int | None:
+    """Where the driver was heading at the previous fix. A driver's socket stays on one process, so
+    the process's own memory answers the usual "same as before" without a trip to the shared cache;
+    any change, or a driver new to this process, is checked against the cache."""
+    if driver_id in _HEADING and _HEADING[driver_id] == heading_to:
+        return heading_to
+    return cache.get(_heading_key(driver_id))
 
 
 def _customer_driver(driver, values: dict) -> dict:
@@ -106,7 +128,7 @@ def _customer_driver(driver, values: dict) -> dict:
     }  # fmt: skip
 
 
-def _eta_messages(organization_id: int, changed: list[dict]) -> list[tuple[str, dict]]:
+def _eta_messages(organization_id: int, changed: list[dict], closed: set[int]) -> list[tuple[str, dict]]:
     staff = [{k: v for k, v in change.items() if k != "tracking_token"} for change in changed]
     messages = [(tower_group(organization_id), {"type": "eta.changed", "etas": staff})]
     by_hub = defaultdict(list)
@@ -115,23 +137,23 @@ def _eta_messages(organization_id: int, changed: list[dict]) -> list[tuple[str, 
     for hub_id, etas in by_hub.items():
         if hub_id is not None:
             messages.append((board_group(hub_id), {"type": "eta.changed", "etas": etas}))
-    closed = set(
-        Order.objects.filter(organization_id=organization_id, pk__in=[c["order_id"] for c in changed])
-        .filter(status__in=CLOSED_STATUSES).values_list("pk", flat=True)
-    )  # fmt: skip
     for change in changed:
         if change["order_id"] not in closed:  # a delivered customer's window is history
             messages.append((tracking_group(change["order_id"]), {"type": "eta.changed", **_customer_eta(change)}))
-    # A stop turning late (or back) changes the late-risk count at once; other ETA churn only
-    # refreshes the KPIs at most every KPI_MIN_INTERVAL_S.
-    late_key = f"live:late:{organization_id}"
-    known = cache.get(late_key) or set()
-    late = (known - {c["stop_id"] for c in changed if not c["late"]}) | {c["stop_id"] for c in changed if c["late"]}
-    if late != known:
-        cache.set(late_key, late, HEADING_TTL_S)
-    if late != known or cache.add(f"live:kpis:{organization_id}", 1, KPI_MIN_INTERVAL_S):
-        transaction.on_commit(lambda: kpis_publish(organization_id=organization_id))
     return messages
+
+
+def _kpis_refresh_soon(organization_id: int, *, urgent: bool) -> None:
+    """Publish the KPIs after commit: at once when a stop turned late or back (the late-risk count
+    changed), otherwise at most every KPI_MIN_INTERVAL_S per process and across processes."""
+    now = time.monotonic()
+    if not urgent:
+        if now - _KPIS_PUBLISHED.get(organization_id, -KPI_MIN_INTERVAL_S) < KPI_MIN_INTERVAL_S:
+            return
+        if not cache.add(f"live:kpis:{organization_id}", 1, KPI_MIN_INTERVAL_S):
+            return
+    _KPIS_PUBLISHED[organization_id] = now
+    transaction.on_commit(lambda: kpis_publish(organization_id=organization_id))
 
 
 def _customer_eta(change: dict) -> dict:

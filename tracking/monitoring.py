@@ -29,12 +29,12 @@ def distance_to_leg_m(point, start, end) -> float:
     return ((px - t * ex) ** 2 + (py - t * ey) ** 2) ** 0.5
 
 
-def check_off_route(route: Route, stops: list, position: tuple[float, float]) -> None:
+def check_off_route(route: Route, stops: list, position: tuple[float, float], *, last_done) -> None:
+    """Raise `off_route` when `position` is far from the leg between the last stop done and the next."""
     if not stops:
         return
-    done = route.stops.filter(status=StopStatus.DONE).select_related("order").order_by("-sequence").first()
     hub = route.plan.hub
-    origin = (done.order.lat, done.order.lng) if done else (hub.lat, hub.lng)
+    origin = (last_done.order.lat, last_done.order.lng) if last_done else (hub.lat, hub.lng)
     target = (stops[0].order.lat, stops[0].order.lng)
     away = distance_to_leg_m(position, origin, target)
     if away > OFF_ROUTE_M:

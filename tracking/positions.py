@@ -43,7 +43,13 @@ def rejection_reason(fix: dict, *, now: dt.datetime) -> str | None:
 
 
 def position_record_batch(*, driver, fixes: list[dict]) -> BatchResult:
-    """Store a driver's fixes; duplicates (same instant) are skipped, the latest moves only forward."""
+    """Store a driver's fixes; duplicates (same instant) are skipped, the latest moves only forward.
+
+    Two statements for a phone's usual single fix: move the latest (which also locks it against
+    a concurrent batch of the same driver), insert the fix. A fix newer than the latest cannot be
+    stored already, as the latest is always the newest fix stored; only the other fixes of a batch
+    (resent or out of order) are looked up in the history.
+    """
     now, result = clock.now(), BatchResult()
     valid = []
     for index, fix in enumerate(fixes):
@@ -54,19 +60,25 @@ def position_record_batch(*, driver, fixes: list[dict]) -> BatchResult:
             valid.append(fix)
     unique = {fix["recorded_at"]: fix for fix in valid}
     result.duplicates = len(valid) - len(unique)
-    with transaction.atomic():
-        existing = set(
-            DriverPosition.objects.filter(driver=driver, recorded_at__in=list(unique)).values_list(
-                "recorded_at", flat=True
-            )
-        )
-        rows = [_position(driver, fix, now) for at, fix in sorted(unique.items()) if at not in existing]
+    if not unique:
+        return result
+    newest = max(unique)
+    with transaction.atomic(savepoint=False):
+        result.latest_changed = _advance_latest(driver, unique[newest])
+        maybe_stored = [at for at in unique if at != newest or not result.latest_changed]
+        stored = _stored_instants(driver, maybe_stored)
+        rows = [_position(driver, fix, now) for at, fix in sorted(unique.items()) if at not in stored]
         result.duplicates += len(unique) - len(rows)
         DriverPosition.objects.bulk_create(rows, ignore_conflicts=True)
         result.accepted = rows
-        if rows:
-            result.latest_changed = _advance_latest(driver, rows[-1])
     return result
+
+
+def _stored_instants(driver, instants: list[dt.datetime]) -> set[dt.datetime]:
+    if not instants:
+        return set()
+    stored = DriverPosition.objects.filter(driver=driver, recorded_at__in=instants)
+    return set(stored.values_list("recorded_at", flat=True))
 
 
 def _position(driver, fix: dict, now) -> DriverPosition:
@@ -74,17 +86,19 @@ def _position(driver, fix: dict, now) -> DriverPosition:
     return DriverPosition(organization_id=driver.organization_id, driver=driver, received_at=now, **values)
 
 
-def _advance_latest(driver, newest: DriverPosition) -> bool:
-    latest = LatestPosition.objects.select_for_update().filter(driver=driver).first()
-    if latest is not None and latest.recorded_at >= newest.recorded_at:
-        return False  # an out-of-order fix from the past: history only
-    values = {
-        k: getattr(newest, k)
-        for k in ("recorded_at", "lat", "lng", "accuracy_m", "speed_mps", "heading_deg", "battery_pct")
-    }
-    LatestPosition.objects.update_or_create(
-        driver=driver, defaults={**values, "organization_id": driver.organization_id}
+def _advance_latest(driver, fix: dict) -> bool:
+    """Make `fix` the driver's latest position unless the latest is as new already; True if it moved."""
+    values = {name: fix.get(name) for name in FIX_FIELDS}
+    newer = LatestPosition.objects.filter(driver=driver, recorded_at__lt=fix["recorded_at"])
+    if newer.update(**values):
+        return True
+    if LatestPosition.objects.filter(driver=driver).exists():
+        return False  # an out-of-order fix: history only
+    # The driver's very first fix; a concurrent first fix must not fail either, the newer one wins.
+    LatestPosition.objects.bulk_create(
+        [LatestPosition(driver=driver, organization_id=driver.organization_id, **values)], ignore_conflicts=True
     )
+    newer.update(**values)
     return True
 
 

@@ -220,6 +220,14 @@ function applyOrderStatus(event) {
 
 function handle(event) {
   switch (event.type) {
+    case "batch": {
+      // Positions and ETAs arrive coalesced (a tenth of a second's worth): draw the list once.
+      const positions = event.events.filter((e) => e.type === "driver.position");
+      positions.forEach(placeDriver);
+      if (positions.length) renderDrivers();
+      event.events.filter((e) => e.type !== "driver.position").forEach(handle);
+      break;
+    }
     case "snapshot":
       state = event;
       driverLayer.clearLayers();

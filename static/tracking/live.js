@@ -78,6 +78,9 @@ function showStatus(status) {
 
 function handle(event) {
   switch (event.type) {
+    case "batch":
+      event.events.forEach(handle);
+      break;
     case "snapshot":
       showStatus(event.status);
       showWindow(event.eta_window_start, event.eta_window_end);

@@ -100,7 +100,15 @@ async def connected(path: str, user=None) -> tuple[WebsocketCommunicator, dict |
 
 
 async def drain(comm: WebsocketCommunicator, quiet_s: float = 0.3) -> list[dict]:
-    """Everything the socket received until it has been quiet for `quiet_s`."""
+    """Everything the socket received until it has been quiet for `quiet_s`, batches unpacked."""
+    received = []
+    for message in await drain_messages(comm, quiet_s):
+        received.extend(message["events"] if message["type"] == "batch" else [message])
+    return received
+
+
+async def drain_messages(comm: WebsocketCommunicator, quiet_s: float = 0.3) -> list[dict]:
+    """The socket's messages as sent (a batch is one message) until it has been quiet for `quiet_s`."""
     received = []
     while not await comm.receive_nothing(timeout=quiet_s):
         received.append(await comm.receive_json_from(timeout=2))
@@ -161,6 +169,7 @@ async def test_the_page_of_a_passed_stop_hides_the_driver_and_gets_no_more_posit
     await phone.receive_json_from(timeout=5)
     page_a, snapshot_a = await connected(f"/ws/track/{orders['A'].tracking_token}/")
     page_b, snapshot_b = await connected(f"/ws/track/{orders['B'].tracking_token}/")
+    await drain(page_a), await drain(page_b)  # the first fix's pushes, sent within a batch interval
 
     await database_sync_to_async(Stop.objects.filter(order=orders["A"]).update)(status="done")
     await phone.send_json_to(position(lat=60.1849))
@@ -348,6 +357,7 @@ async def test_a_delivered_customers_page_gets_no_more_positions_even_before_the
     await phone.send_json_to(position(seconds_ago=10))
     await phone.receive_json_from(timeout=5)
     page_a, _ = await connected(f"/ws/track/{orders['A'].tracking_token}/")
+    await drain(page_a)  # the first fix's pushes, sent within a batch interval
 
     await database_sync_to_async(Order.objects.filter(pk=orders["A"].pk).update)(status="delivered")
     await phone.send_json_to(position(lat=60.1809))
@@ -356,3 +366,27 @@ async def test_a_delivered_customers_page_gets_no_more_positions_even_before_the
     assert [m["type"] for m in await drain(page_a)] == ["driver.hidden"]
     await phone.disconnect()
     await page_a.disconnect()
+
+
+async def test_positions_within_a_batch_interval_reach_the_tower_as_one_message(
+    memory_layer, live_route, driver_user, dispatcher_user, monkeypatch
+):
+    """The server coalesces pushes per group: one WebSocket message for a tenth of a second's fixes."""
+    from tracking import broadcast
+
+    monkeypatch.setattr(broadcast, "BATCH_INTERVAL_S", 1.0)  # wide enough for two fixes on any machine
+    tower, _ = await connected("/ws/tower/", dispatcher_user)
+    phone, _ = await connected("/ws/driver/", driver_user)
+
+    for lat, seconds_ago in ((60.1749, 2), (60.1759, 1)):
+        await phone.send_json_to(position(lat=lat, seconds_ago=seconds_ago))
+        await phone.receive_json_from(timeout=5)
+    messages = await drain_messages(tower, quiet_s=1.5)
+
+    batches = [m for m in messages if m["type"] == "batch"]
+    assert len(batches) == 1
+    assert not any(m["type"] in ("driver.position", "eta.changed") for m in messages)  # all inside the batch
+    moves = [e for e in batches[0]["events"] if e["type"] == "driver.position"]
+    assert [m["lat"] for m in moves] == [60.1749, 60.1759]  # in the order they were recorded
+    await tower.disconnect()
+    await phone.disconnect()
