@@ -2,18 +2,12 @@
 memory broker (embedded), and a real Celery worker process on Redis (production)."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from common.models import IdempotencyRecord
 from common.tasks import idempotency_purge_task
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.workers import celery_worker_process
 
 
 def _expired_record(organization, key="old"):
@@ -43,17 +37,8 @@ def test_inprocess_worker_runs_tasks_from_the_memory_broker(organization):
 def test_real_celery_worker_on_redis_runs_tasks(postgres, redis_url, organization, settings):
     """The production path: a separate `celery worker` process, Redis broker, shared Postgres."""
     from celery import Celery
-    from django.db import connection
 
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WAYPOINT_INPROCESS_WORKER": "0"}
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker, queue = celery_worker_process(redis_url)
     _expired_record(organization)
     producer = Celery("test-producer", broker=redis_url, backend=redis_url)
     try:

@@ -2,33 +2,23 @@
 
 import pytest
 
-from accounts.tenancy import Actor
 from common import events
 from common.errors import DomainError
 from common.events import publish_on_commit, subscribe
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
 from dispatch.services.live import route_breakdown
-from dispatch.services.planning import plan_create, plan_dispatch, plan_optimize
+from dispatch.services.planning import plan_create, plan_dispatch
 from orders.models import Order, OrderEvent
 from orders.services import order_cancel
-from tests.factories.fleet import DAY, OrderFactory, small_fleet
+from tests.factories.fleet import DAY, OrderFactory
 from tests.factories.orders import order_payload
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
-
-
-@pytest.fixture
-def plan(actor, hub, django_capture_on_commit_callbacks):
-    small_fleet(hub, parcels=5)
-    plan = plan_create(actor=actor, hub=hub, date=DAY, time_budget_s=1)
-    with django_capture_on_commit_callbacks(execute=True):
-        plan_optimize(actor=actor, plan=plan)
-    return Plan.objects.get(pk=plan.pk)
+def plan(optimized_plan):
+    return optimized_plan(parcels=5)
 
 
 @pytest.fixture

@@ -2,30 +2,19 @@
 
 import pytest
 
-from accounts.tenancy import Actor
 from common.errors import DomainError
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
 from dispatch.services.edits import route_lock_set, route_swap, stop_lock_set, stop_move, stop_unassign
-from dispatch.services.planning import plan_create, plan_optimize
 from orders.models import Order
-from tests.factories.fleet import DAY, small_fleet
+from tests.factories.fleet import DAY
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
-
-
-@pytest.fixture
-def plan(actor, hub, django_capture_on_commit_callbacks):
+def plan(optimized_plan):
     """Two vans of 4 parcels, 6 one-parcel orders: optimized."""
-    small_fleet(hub, parcels=4)
-    plan = plan_create(actor=actor, hub=hub, date=DAY, time_budget_s=1)
-    with django_capture_on_commit_callbacks(execute=True):
-        plan_optimize(actor=actor, plan=plan)
-    return Plan.objects.get(pk=plan.pk)
+    return optimized_plan(parcels=4)
 
 
 def routes_of(plan):

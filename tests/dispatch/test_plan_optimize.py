@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 
-from accounts.tenancy import Actor
 from common.errors import DomainError
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
 from dispatch.services.planning import (
@@ -20,11 +19,6 @@ from orders.models import Order, OrderEvent
 from tests.factories.fleet import DAY, DriverFactory, OrderFactory, small_fleet
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
 
 
 def optimized(actor, plan, capture):

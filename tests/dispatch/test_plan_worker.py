@@ -1,21 +1,16 @@
 """Optimization off the request thread: the in-process worker (embedded) and a real worker killed mid-solve."""
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from accounts.tenancy import Actor
 from dispatch.models import Plan, PlanStatus
 from dispatch.services.planning import plan_create, plan_optimize, plan_sweep_stale
 from tests.factories.fleet import DAY, small_fleet
+from tests.workers import celery_worker_process
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -26,11 +21,6 @@ def wait_for(predicate, timeout=60.0):
             return True
         time.sleep(0.1)
     return False
-
-
-@pytest.fixture
-def actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
 
 
 @pytest.fixture
@@ -65,19 +55,10 @@ def test_inprocess_worker_optimizes_and_reports_progress(actor, hub, inprocess_w
 def test_worker_killed_mid_solve_leaves_a_plan_that_is_marked_failed_and_retried(postgres, redis_url, actor, hub):
     """A SIGKILLed worker stops the heartbeat; the sweep shows the plan failed; a retry optimizes it."""
     from celery import Celery
-    from django.db import connection
 
     small_fleet(hub)
     plan = plan_create(actor=actor, hub=hub, date=DAY, time_budget_s=30)
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WAYPOINT_INPROCESS_WORKER": "0"}
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    worker, queue = celery_worker_process(redis_url)
     # Not the current app: the retry below must go through the project app (eager in tests).
     producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
