@@ -15,7 +15,7 @@ from dispatch.models import Route, Stop, StopStatus
 from routing.travel import GreatCircleProvider, retime
 from tracking.exceptions import exception_raise
 from tracking.itinerary import Itinerary, driver_itinerary
-from tracking.models import LatestPosition, StopEta
+from tracking.models import StopEta
 from tracking.monitoring import check_off_route
 
 PROVIDER = GreatCircleProvider()
@@ -65,15 +65,6 @@ def estimate(route: Route, stops: list[Stop], position: tuple[float, float], at:
 def _is_late(stop: Stop, eta: dt.datetime) -> bool:
     end = stop.order.window_end
     return end is not None and eta > end
-
-
-def eta_refresh(*, driver, at: dt.datetime | None = None) -> list[dict]:
-    """Re-estimate the driver's remaining stops from the latest position; return what changed."""
-    latest = LatestPosition.objects.filter(driver=driver).first()
-    itinerary = driver_itinerary(driver)
-    if latest is None or itinerary is None:
-        return []
-    return etas_update(itinerary, position=(latest.lat, latest.lng), recorded_at=latest.recorded_at, now=at)
 
 
 @transaction.atomic(savepoint=False)

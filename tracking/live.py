@@ -1,6 +1,6 @@
 """Live tracking: what the consumers and APIs call for positions, snapshots and KPIs.
 
-A position goes one way: recorded (`position_record_batch`), ETAs refreshed (`eta_refresh`),
+A position goes one way: recorded (`position_record_batch`), ETAs refreshed (`etas_update`),
 then published after commit to three audiences. The organization's control tower and the hub's
 dispatch board see every driver; a customer's tracking page sees the driver only while the driver
 is heading to that customer's stop (privacy), and only a first name and a point. ETA changes go

@@ -40,3 +40,16 @@ def route(organization, hub, driver):
         Stop.objects.create(route=route, order=order, sequence=sequence, planned_arrival=local(10, 10 * sequence),
                             planned_departure=local(10, 10 * sequence + 5))  # fmt: skip
     return route
+
+
+def eta_refresh(*, driver, at: dt.datetime) -> list[dict]:
+    """Re-estimate the driver's stops from the stored latest position, as a position would."""
+    from tracking.eta import etas_update
+    from tracking.itinerary import driver_itinerary
+    from tracking.models import LatestPosition
+
+    latest = LatestPosition.objects.filter(driver=driver).first()
+    itinerary = driver_itinerary(driver)
+    if latest is None or itinerary is None:
+        return []
+    return etas_update(itinerary, position=(latest.lat, latest.lng), recorded_at=latest.recorded_at, now=at)

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from tests.tracking.conftest import local
-from tracking.eta import customer_window, eta_refresh, next_stop
+from tests.tracking.conftest import eta_refresh, local
+from tracking.eta import customer_window, next_stop
 from tracking.models import DeliveryException, LatestPosition, StopEta
 
 pytestmark = pytest.mark.django_db

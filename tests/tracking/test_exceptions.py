@@ -131,7 +131,7 @@ def test_moving_driver_is_not_idle(route, driver):
 
 
 def test_off_route_position_raises_an_exception(route, driver, hub):
-    from tracking.eta import eta_refresh
+    from tests.tracking.conftest import eta_refresh
 
     LatestPosition.objects.create(driver=driver, organization=driver.organization, recorded_at=local(10),
                                   lat=hub.lat, lng=hub.lng + 0.1)  # ~5.5 km east of the northbound leg  # fmt: skip
