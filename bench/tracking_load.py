@@ -156,6 +156,13 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 # --- The load ---------------------------------------------------------------------------------
 
 
@@ -268,12 +275,15 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
     await asyncio.sleep(warmup)
     stats.measuring, acked_before = True, stats.acked
     cpu_before, started = cpu_seconds(pids), time.perf_counter()
+    machine_before, own_before = machine_cpu_seconds(), cpu_seconds([os.getpid()])
     rss_peak = 0.0
     while time.perf_counter() < stop_at:
         await asyncio.sleep(1)
         rss_peak = max(rss_peak, rss_mb(pids))
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pids) - cpu_before
+    machine = machine_cpu_seconds() - machine_before
+    own = cpu_seconds([os.getpid()]) - own_before
     acked = stats.acked - acked_before
     stats.measuring = False
     await asyncio.gather(*drivers)
@@ -294,6 +304,9 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
         "tower_deliveries": {"expected": expected, "received": received, "dropped": expected - received},
         "tower_websocket_messages": stats.tower_messages,
         "server_cpu_pct_of_one_core": round(100 * cpu / elapsed, 1), "server_rss_mb_peak": round(rss_peak, 1),
+        "load_generator_cpu_pct_of_one_core": round(100 * own / elapsed, 1),
+        # Postgres, Redis, the kernel, and anything else running: a busy machine explains a slow run.
+        "rest_of_machine_cpu_pct_of_one_core": round(100 * (machine - cpu - own) / elapsed, 1),
         "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
         "channel_layer": _layer_backend(),
     }  # fmt: skip

@@ -5,7 +5,9 @@ a reload shows the truth), turns each incoming message into one service call, an
 events unchanged (`tracking.broadcast` sends them all as `board.event`).
 """
 
+import asyncio
 import datetime as dt
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
@@ -25,6 +27,64 @@ NOT_FOUND = 4404
 # the default thread-sensitive path would queue every driver of a worker behind one thread (about
 # 35 positions/s on Postgres). Threads are created on demand; each keeps its own connection.
 POSITION_THREADS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="positions")
+# Messages of many sockets recorded together, in one transaction (`PositionQueue`).
+MAX_BATCH = 50
+BATCHES_IN_FLIGHT = 2
+
+
+class PositionQueue:
+    """The positions of every driver socket on one event loop, recorded a batch at a time.
+
+    A commit waits for the disk; at 1,000 drivers a worker would otherwise flush a hundred times a
+    second. Messages that arrive while a batch is being recorded wait for the next one, and are
+    all recorded in one transaction (`live.position_messages_receive`). Nothing waits on purpose:
+    a lone message is recorded at once, batches only form under load. Each socket gets its own
+    ack, after its batch is committed.
+    """
+
+    def __init__(self, record) -> None:
+        self.record = record  # list of (driver, message) -> list of ack or exception, in order
+        self.waiting: list[tuple[object, dict, asyncio.Future]] = []
+        self.in_flight = 0
+
+    async def receive(self, driver, message: dict) -> dict:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((driver, message, future))
+        if self.in_flight < BATCHES_IN_FLIGHT:
+            self.in_flight += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+                try:
+                    outcomes = await self.record([(driver, message) for driver, message, _future in batch])
+                except Exception as error:  # the thread itself failed: every socket of the batch hears it
+                    outcomes = [error] * len(batch)
+                for (_driver, _message, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue  # the socket went away meanwhile
+                    if isinstance(outcome, Exception):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            self.in_flight -= 1
+
+
+_QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PositionQueue]" = weakref.WeakKeyDictionary()
+
+
+def position_queue() -> PositionQueue:
+    loop = asyncio.get_running_loop()
+    if loop not in _QUEUES:
+        record = database_sync_to_async(
+            live.position_messages_receive, thread_sensitive=False, executor=POSITION_THREADS
+        )
+        _QUEUES[loop] = PositionQueue(record)
+    return _QUEUES[loop]
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -137,11 +197,7 @@ class DriverConsumer(LiveConsumer):
         elif content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         elif content.get("type") in ("position", "positions"):
-            receive = database_sync_to_async(
-                live.position_message_receive, thread_sensitive=False, executor=POSITION_THREADS
-            )
-            ack = await receive(driver=self.driver, message=content)
-            await self.send_json(ack)
+            await self.send_json(await position_queue().receive(self.driver, content))
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type."})
 

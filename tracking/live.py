@@ -59,8 +59,11 @@ def organization_today(organization) -> dt.date:
 
 
 def position_receive(*, driver, fixes: list[dict]) -> BatchResult:
-    """Record a driver's fixes, refresh ETAs, and publish both to their audiences after commit."""
-    with transaction.atomic():
+    """Record a driver's fixes, refresh ETAs, and publish both to their audiences after commit.
+
+    Inside `position_messages_receive` this joins the batch's transaction without a savepoint:
+    a failure there undoes the whole batch, which is then retried one message at a time."""
+    with transaction.atomic(savepoint=False):
         result = position_record_batch(driver=driver, fixes=fixes)
         if not result.latest_changed:
             return result  # duplicates, rejections or an out-of-order fix: no screen changes
@@ -99,9 +102,8 @@ def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]
     if previous and previous != heading_to:
         # The driver left this customer's stop behind: their page stops showing the driver.
         messages.append((tracking_group(previous), {"type": "driver.hidden"}))
-    if previous != heading_to:
-        cache.set(_heading_key(driver.pk), heading_to, HEADING_TTL_S)
-    _HEADING[driver.pk] = heading_to
+    # Remembered only once these messages are sent: a rolled-back position must be able to send them again.
+    transaction.on_commit(lambda: _heading_remember(driver.pk, heading_to, changed=previous != heading_to))
     if heading_to is not None:
         messages.append((tracking_group(heading_to), {"type": "driver.position", **_customer_driver(driver, values)}))
     return messages
@@ -118,6 +120,12 @@ def _heading_previous(driver_id: int, heading_to: int | None) -> int | None:
     if driver_id in _HEADING and _HEADING[driver_id] == heading_to:
         return heading_to
     return cache.get(_heading_key(driver_id))
+
+
+def _heading_remember(driver_id: int, heading_to: int | None, *, changed: bool) -> None:
+    if changed:
+        cache.set(_heading_key(driver_id), heading_to, HEADING_TTL_S)
+    _HEADING[driver_id] = heading_to
 
 
 def _customer_driver(driver, values: dict) -> dict:
@@ -340,6 +348,31 @@ def driver_for_user(user):
         return None
     driver = getattr(user, "driver_profile", None)
     return driver if driver is not None and driver.active else None
+
+
+def position_messages_receive(items: list[tuple[object, dict]]) -> list[dict | Exception]:
+    """Several driver-socket messages in one transaction: one commit and one disk flush for all.
+
+    Answers each message's ack, in the order given. Drivers are taken in id order, so two batches
+    lock the same drivers' rows in the same order and cannot deadlock. If the batch fails (a
+    driver deleted meanwhile, a lost connection), nothing of it is kept and every message is
+    recorded again in its own transaction: a failing message then fails alone, as its exception.
+    """
+    order = sorted(range(len(items)), key=lambda i: items[i][0].pk)
+    try:
+        with transaction.atomic():
+            acks = {i: position_message_receive(driver=items[i][0], message=items[i][1]) for i in order}
+    except Exception:
+        acks = {i: _message_alone(*items[i]) for i in order}
+    return [acks[i] for i in range(len(items))]
+
+
+def _message_alone(driver, message: dict) -> dict | Exception:
+    try:
+        with transaction.atomic():
+            return position_message_receive(driver=driver, message=message)
+    except Exception as error:  # handed to that driver's socket, which fails as it would alone
+        return error
 
 
 def position_message_receive(*, driver, message: dict) -> dict:
