@@ -15,6 +15,7 @@ Never point it at a database you care about: it adds rows.
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import math
 import os
@@ -22,6 +23,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -163,6 +165,32 @@ def machine_cpu_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+class CommitProbe(threading.Thread):
+    """Times a one-row commit every 0.1 s on the same Postgres: how long the disk makes commits wait.
+
+    A slow run with a slow probe was slowed by the machine's disk, not by Waypoint."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop, self.latencies = url, threading.Event(), []
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (at timestamptz)")
+            conn.commit()
+            while not self.stop.wait(0.1):
+                started = time.perf_counter()
+                conn.execute("INSERT INTO bench_commit_probe VALUES (now())")
+                conn.commit()
+                self.latencies.append(time.perf_counter() - started)
+
+    def summary(self) -> dict:
+        return {"p50": round(percentile(self.latencies, 50), 1), "p99": round(percentile(self.latencies, 99), 1),
+                "max": round(percentile(self.latencies, 100), 1), "samples": len(self.latencies)}  # fmt: skip
+
+
 # --- The load ---------------------------------------------------------------------------------
 
 
@@ -275,17 +303,23 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
     await asyncio.sleep(warmup)
     stats.measuring, acked_before = True, stats.acked
     cpu_before, started = cpu_seconds(pids), time.perf_counter()
+    each_before = [cpu_seconds([pid]) for pid in pids]
     machine_before, own_before = machine_cpu_seconds(), cpu_seconds([os.getpid()])
+    probe = CommitProbe(os.environ["DATABASE_URL"])
+    probe.start()
     rss_peak = 0.0
     while time.perf_counter() < stop_at:
         await asyncio.sleep(1)
         rss_peak = max(rss_peak, rss_mb(pids))
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pids) - cpu_before
+    each = [round(100 * (cpu_seconds([pid]) - before) / (time.perf_counter() - started), 1)
+            for pid, before in zip(pids, each_before, strict=True)]  # fmt: skip
     machine = machine_cpu_seconds() - machine_before
     own = cpu_seconds([os.getpid()]) - own_before
     acked = stats.acked - acked_before
     stats.measuring = False
+    probe.stop.set()
     await asyncio.gather(*drivers)
     await asyncio.sleep(5)  # grace for the last pushes to reach the towers
     for task in towers:
@@ -304,6 +338,8 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
         "tower_deliveries": {"expected": expected, "received": received, "dropped": expected - received},
         "tower_websocket_messages": stats.tower_messages,
         "server_cpu_pct_of_one_core": round(100 * cpu / elapsed, 1), "server_rss_mb_peak": round(rss_peak, 1),
+        "postgres_commit_probe_ms": probe.summary(),
+        "server_cpu_pct_per_process": each,  # the supervisor, then each worker: shows an uneven spread
         "load_generator_cpu_pct_of_one_core": round(100 * own / elapsed, 1),
         # Postgres, Redis, the kernel, and anything else running: a busy machine explains a slow run.
         "rest_of_machine_cpu_pct_of_one_core": round(100 * (machine - cpu - own) / elapsed, 1),
@@ -352,9 +388,14 @@ def main() -> None:
         pids = process_tree(server.pid)
         print(f"Server pid(s) {pids}; {args.drivers} drivers every {args.interval} s, {args.towers} towers, "
               f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s measured ...", flush=True)  # fmt: skip
+        # The measuring client's own garbage collections would pause it for up to 0.4 s with tens of
+        # thousands of timestamps held, and count as server latency: it collects none while it measures.
+        gc.collect()
+        gc.disable()
         result = asyncio.run(
             run_load(base, fixture, interval=args.interval, warmup=args.warmup, duration=args.duration, pids=pids)
         )
+        gc.enable()
         print(json.dumps(result, indent=2))
     finally:
         server.terminate()
