@@ -231,14 +231,10 @@ def _fill_matrices(model: Model, problem: Problem, provider: TravelProvider) -> 
         given = problem.matrices.get(profile)
         if given is not None and given.durations is not None:
             rows = np.asarray(index, dtype=np.int64)
-            dur = np.asarray(given.durations, dtype=np.int64)[np.ix_(rows, rows)]
-            dist = (
-                np.asarray(given.distances, dtype=np.int64)[np.ix_(rows, rows)]
-                if given.distances is not None
-                else np.zeros_like(dur)
-            )
+            dur = _rows_of(given.durations, rows)
+            dist = _rows_of(given.distances, rows) if given.distances is not None else np.zeros_like(dur)
             if given.costs is not None:
-                model.costs[key] = np.asarray(given.costs, dtype=np.int64)[np.ix_(rows, rows)]
+                model.costs[key] = _rows_of(given.costs, rows)
                 np.fill_diagonal(model.costs[key], 0)
         else:
             coords = [p.coordinates for p in model.places]
@@ -255,3 +251,11 @@ def _fill_matrices(model: Model, problem: Problem, provider: TravelProvider) -> 
         model.distances[key] = dist
     for veh in model.vehicles:
         veh.custom_costs = veh.matrix_key in model.costs
+
+
+def _rows_of(matrix, rows: np.ndarray) -> np.ndarray:
+    """A new int64 array of ``matrix`` restricted to ``rows`` (rows and columns)."""
+    out = np.array(matrix, dtype=np.int64)
+    if len(out) == len(rows) and np.array_equal(rows, np.arange(len(rows))):
+        return out  # every place in matrix order (the usual case): no second n² copy
+    return out[np.ix_(rows, rows)]

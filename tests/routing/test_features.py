@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from routing.bench_city import city_document
-from routing.solver import solve
+from routing.model import compile_problem
+from routing.solver import assemble, reinsert, solve
+from routing.verify import verify
 from routing.vroom_json import parse_problem
 from tests.routing.problems import feasible, line_problem, visits
 
@@ -121,3 +123,33 @@ def test_seeded_search_repeats_with_an_iteration_budget():
     runs = [visits(solve(problem, budget_s=30, seed=2, max_iterations=100)) for _ in range(2)]
 
     assert runs[0] == runs[1]
+
+
+def test_jobs_a_repaired_seed_left_out_go_back_where_they_fit():
+    """Job 2 fits next to job 1 (either order costs the same on the line) with the lunch
+    break re-placed; job 3 (place 5, window closing at 300 s, 500 s away) fits nowhere."""
+    vehicles = [
+        {
+            "id": 1,
+            "start_index": 0,
+            "end_index": 0,
+            "time_window": [0, 3000],
+            "breaks": [{"id": 1, "time_windows": [[200, 400]], "service": 300}],
+        }
+    ]
+    jobs = [
+        {"id": 1, "location_index": 1},
+        {"id": 2, "location_index": 2, "time_windows": [[0, 1000]]},
+        {"id": 3, "location_index": 5, "time_windows": [[0, 300]]},
+    ]
+    problem = line_problem(jobs, vehicles)
+    model = compile_problem(problem)
+
+    routes = reinsert(model, {0: [0]}, [0, 1, 2])
+
+    assert list(routes) == [0]
+    assert sorted(routes[0]) == [0, 1]
+    solution = assemble(model, routes, {})
+    assert ("break", 1) in [(s.type, s.id) for s in solution.routes[0].steps]
+    assert [u.id for u in solution.unassigned] == [3]
+    assert verify(problem, solution) == []
