@@ -8,6 +8,7 @@ to the same audiences, each tracking page getting only its own window.
 """
 
 import datetime as dt
+import logging
 import time
 from collections import defaultdict
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from tracking.itinerary import driver_itinerary
 from tracking.models import LatestPosition, StopEta
 from tracking.positions import BatchResult, position_record_batch
 
+logger = logging.getLogger(__name__)
 POSITION_FIELDS = ("lat", "lng", "accuracy_m", "speed_mps", "heading_deg", "battery_pct")
 FAILED_STATUSES = frozenset({"failed", "returned", "rescheduled"})
 CLOSED_STATUSES = FAILED_STATUSES | {"delivered", "cancelled"}
@@ -362,7 +364,8 @@ def position_messages_receive(items: list[tuple[object, dict]]) -> list[dict | E
     try:
         with transaction.atomic():
             acks = {i: position_message_receive(driver=items[i][0], message=items[i][1]) for i in order}
-    except Exception:
+    except Exception as error:
+        logger.warning("A batch of %d positions failed (%r); recording them one by one", len(items), error)
         acks = {i: _message_alone(*items[i]) for i in order}
     return [acks[i] for i in range(len(items))]
 

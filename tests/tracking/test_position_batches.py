@@ -50,7 +50,7 @@ def test_a_batch_of_drivers_is_committed_once_and_acked_in_order(route, drivers,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_kept(route, drivers):
+def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_kept(route, drivers, caplog):
     gone = drivers[1]
     Driver.objects.filter(pk=gone.pk).delete()  # deleted while its socket was still open
 
@@ -59,6 +59,7 @@ def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_kept(route, 
     assert [acks[0]["accepted"], acks[2]["accepted"]] == [1, 1]
     assert isinstance(acks[1], Exception)
     assert set(DriverPosition.objects.values_list("driver_id", flat=True)) == {drivers[0].pk, drivers[2].pk}
+    assert "A batch of 3 positions failed" in caplog.text  # ops can see batches falling back
 
 
 @pytest.mark.django_db(transaction=True)
