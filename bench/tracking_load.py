@@ -348,6 +348,35 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
     }  # fmt: skip
 
 
+async def run_storm(base: str, fixture: dict) -> dict:
+    """Every driver socket connects at the same moment, as after a deploy: how long until each can talk."""
+    from websockets.asyncio.client import connect
+
+    times, failures, sockets = [], [], []
+
+    async def one(driver: dict) -> None:
+        started = time.perf_counter()
+        headers = {"Cookie": f"sessionid={driver['session']}", "Origin": base}
+        try:
+            ws = await connect(f"{base.replace('http', 'ws')}/ws/driver/", additional_headers=headers, open_timeout=30)
+            sockets.append(ws)
+            await ws.send(json.dumps({"type": "ping"}))
+            await ws.recv()
+            times.append(time.perf_counter() - started)
+        except Exception as error:  # counted: a refused or timed-out handshake is what this measures
+            failures.append(f"{type(error).__name__}: {error}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(driver) for driver in fixture["drivers"]))
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {
+        "drivers": len(fixture["drivers"]), "all_answered_s": round(elapsed, 2), "failures": len(failures),
+        "first_failures": failures[:3],
+        "connect_to_first_reply_ms": {f"p{p}": round(percentile(times, p)) for p in (50, 95, 99, 100)},
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drivers", type=int, default=200)
@@ -356,6 +385,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--storm", action="store_true", help="instead: every driver connects at once (a deploy)")
     args = parser.parse_args()
     if not 1 <= args.drivers <= MAX_DRIVERS or args.duration > MAX_DURATION_S:
         sys.exit(f"Bounded: 1..{MAX_DRIVERS} drivers, at most {MAX_DURATION_S} s.")
@@ -386,15 +416,22 @@ def main() -> None:
                 time.sleep(0.3)
         time.sleep(1)
         pids = process_tree(server.pid)
-        print(f"Server pid(s) {pids}; {args.drivers} drivers every {args.interval} s, {args.towers} towers, "
-              f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s measured ...", flush=True)  # fmt: skip
+        plan = (
+            "all connect at once"
+            if args.storm
+            else f"every {args.interval} s, {args.towers} towers, {args.warmup:.0f} s warm-up + {args.duration:.0f} s"
+        )
+        print(f"Server pid(s) {pids}; {args.drivers} drivers {plan} ...", flush=True)  # fmt: skip
         # The measuring client's own garbage collections would pause it for up to 0.4 s with tens of
         # thousands of timestamps held, and count as server latency: it collects none while it measures.
         gc.collect()
         gc.disable()
-        result = asyncio.run(
-            run_load(base, fixture, interval=args.interval, warmup=args.warmup, duration=args.duration, pids=pids)
-        )
+        if args.storm:
+            result = asyncio.run(run_storm(base, fixture))
+        else:
+            result = asyncio.run(
+                run_load(base, fixture, interval=args.interval, warmup=args.warmup, duration=args.duration, pids=pids)
+            )
         gc.enable()
         print(json.dumps(result, indent=2))
     finally:
