@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from routing.bench_city import city_document
@@ -153,3 +155,35 @@ def test_jobs_a_repaired_seed_left_out_go_back_where_they_fit():
     assert ("break", 1) in [(s.type, s.id) for s in solution.routes[0].steps]
     assert [u.id for u in solution.unassigned] == [3]
     assert verify(problem, solution) == []
+
+
+def test_a_second_seed_leaves_time_for_its_repair(monkeypatch):
+    """When OR-Tools rejects the first seed, the second seed's search ends early by twice what
+    the first repair took, so that its own repair still fits in the budget."""
+    from routing import solver as solver_module
+    from routing.eligibility import eligibility
+
+    problem = line_problem([{"id": 1, "location_index": 1}], [{"id": 1, "start_index": 0, "end_index": 0}])
+    model = compile_problem(problem)
+    allowed, _reasons = eligibility(model)
+    search = solver_module._Search(model, [0], allowed, time.perf_counter() + 10, 1, None, None, None)
+    budgets = []
+
+    def seed_search(*_args, budget_s, **_kwargs):
+        budgets.append((budget_s, search.deadline - time.perf_counter()))
+        return {0: [0]}
+
+    def slow_repair(_model, routes):
+        time.sleep(0.2)
+        return routes
+
+    monkeypatch.setattr(solver_module, "solve_pyvrp", seed_search)
+    monkeypatch.setattr(solver_module, "repair", slow_repair)
+    monkeypatch.setattr(solver_module._Search, "ortools", lambda self, initial: {})  # the seed is rejected
+
+    search.seeded_ortools()
+
+    assert len(budgets) == 2
+    second_budget, time_left = budgets[1]
+    assert search.repair_s >= 0.2
+    assert second_budget <= time_left - 2 * search.repair_s + 0.01
