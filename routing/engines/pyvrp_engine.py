@@ -19,6 +19,7 @@ import pyvrp
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import StoppingCriterion
 
+from routing.engines import fewer_routes
 from routing.model import COST_SCALE, HORIZON, Model
 
 # A cost no feasible solution reaches: PyVRP reports it for infeasible best solutions.
@@ -52,7 +53,9 @@ def unsupported_features(model: Model, allowed: dict[int, list[int]]) -> list[st
 
 
 class _Stop(StoppingCriterion):
-    """Time budget, cancellation and progress reporting in one PyVRP stopping criterion."""
+    """Time budget, cancellation and progress reporting in one PyVRP stopping criterion.
+
+    The budget can be cut into phases (:meth:`phase`), one per ``pyvrp.solve`` call."""
 
     def __init__(self, budget_s, started, on_progress, should_stop, max_iterations, g):
         self.scale = g / COST_SCALE
@@ -61,23 +64,50 @@ class _Stop(StoppingCriterion):
         self.max_iterations = max_iterations
         self.iterations = 0
         self.best = None
+        self.cancelled = False
+        # Where the current phase ends (elapsed s, iteration count) and when it first asked.
+        self.phase_end_s, self.phase_end_iteration = budget_s, max_iterations
+        self.first_call_at: float | None = None
         # Seconds after which a search that found nothing feasible gives up (None: never).
         self.infeasible_after_s: float | None = None
 
+    def phase(self, share: float | None) -> None:
+        """The next search ends after ``share`` of the whole budget (None: at its end)."""
+        self.first_call_at = None
+        if share is None:
+            self.phase_end_s, self.phase_end_iteration = self.budget_s, self.max_iterations
+            return
+        elapsed = time.perf_counter() - self.started
+        self.phase_end_s = min(self.budget_s, elapsed + share * self.budget_s)
+        if self.max_iterations is not None:
+            self.phase_end_iteration = min(self.max_iterations, self.iterations + int(share * self.max_iterations))
+
+    def has_left(self, share: float) -> bool:
+        """True when more than ``share`` of the budget is left and the search was not cancelled."""
+        if self.cancelled:
+            return False
+        if self.max_iterations is not None:
+            return self.max_iterations - self.iterations > share * self.max_iterations
+        return self.budget_s - (time.perf_counter() - self.started) > share * self.budget_s
+
     def __call__(self, best_cost: int) -> bool:
         self.iterations += 1
-        elapsed = time.perf_counter() - self.started
-        if best_cost < _INFEASIBLE and best_cost != self.best:
+        now = time.perf_counter()
+        if self.first_call_at is None:
+            self.first_call_at = now
+        elapsed = now - self.started
+        if best_cost < _INFEASIBLE and (self.best is None or best_cost < self.best):
             self.best = best_cost
             if self.on_progress is not None:
                 self.on_progress(elapsed, best_cost * self.scale)
         if self.max_iterations is not None:
-            return self.iterations > self.max_iterations
+            return self.iterations > self.phase_end_iteration
         if self.should_stop is not None and self.should_stop():
+            self.cancelled = True
             return True
         if self.best is None and self.infeasible_after_s is not None and elapsed >= self.infeasible_after_s:
             return True
-        return elapsed >= self.budget_s
+        return elapsed >= self.phase_end_s
 
 
 def cost_divisor(model: Model, task_ids: list[int]) -> int:
@@ -241,20 +271,24 @@ def solve_pyvrp(
     with warnings.catch_warnings():
         # An overloaded instance maxes out PyVRP's penalties; the fallback below handles it.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
-        result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False)
-    if not result.best.is_feasible() and time.perf_counter() - started < budget_s:
+        if fewer_routes.worth_trying(data):
+            best = fewer_routes.solve_with_fewer_routes(data, stop, seed)
+        else:
+            best = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False).best
+    if not best.is_feasible() and not stop.cancelled and time.perf_counter() - started < budget_s:
         # Mandatory stops that do not fit together: let PyVRP leave some out (big prizes).
         data, job_ids, pickup_ids = build_data(model, task_ids, required=False, g=g)
         stop.budget_s = budget_s - (time.perf_counter() - started)
         stop.started = time.perf_counter()
         stop.infeasible_after_s = None
+        stop.phase(None)
         # Penalties must be able to exceed the prizes, or carrying too much beats leaving a stop out.
         top_prize = max([c.prize for c in data.clients()] + [1])
         params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=max(1e5, 4.0 * top_prize)))
-        result = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, params=params)
-    if not result.best.is_feasible():
+        best = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, params=params).best
+    if not best.is_feasible():
         return {}
-    return _routes(model, data, result.best, job_ids, pickup_ids)
+    return _routes(model, data, best, job_ids, pickup_ids)
 
 
 def _routes(model, data, solution, job_ids, pickup_ids) -> dict[int, list[int]]:
