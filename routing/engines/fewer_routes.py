@@ -48,7 +48,7 @@ def solve_with_fewer_routes(data: pyvrp.ProblemData, stop, seed: int) -> pyvrp.S
             best, failures = found, 0
         else:
             failures += 1
-    if best.is_feasible() and stop.has_left(0.0):
+    if best.is_feasible() and _may_search_on(stop, setup_s):
         stop.phase(None)
         last = pyvrp.solve(data, stop=stop, seed=seed + attempt + 1, collect_stats=False, initial_solution=best).best
         if last.is_feasible() and cost(data, last) <= cost(data, best):
@@ -62,6 +62,14 @@ def _may_attempt(stop, best: pyvrp.Solution, failures: int, setup_s: float) -> b
     if stop.max_iterations is None and ATTEMPT_SHARE * stop.budget_s < MIN_ATTEMPT_OVER_SETUP * setup_s:
         return False
     return stop.has_left(ATTEMPT_SHARE)
+
+
+def _may_search_on(stop, setup_s: float) -> bool:
+    # PyVRP's set-up runs before its first look at the clock: a last search started with
+    # less time left than that would overrun the budget.
+    if stop.max_iterations is not None:
+        return stop.has_left(0.0)
+    return stop.has_left(0.0) and stop.budget_s - (time.perf_counter() - stop.started) > 2 * setup_s
 
 
 def _attempt(data: pyvrp.ProblemData, best: pyvrp.Solution, rank: int, stop, seed: int) -> pyvrp.Solution | None:

@@ -6,6 +6,9 @@ the arc cost matrix, max distance, overtime), several depots / start≠end, opti
 (prizes), shipments (PyVRP 0.14 ``Shipment``). Not supported (→ OR-Tools): breaks,
 skills, several windows per stop, soft windows, setup times, open routes, max travel
 time, max tasks, custom cost matrices.
+
+When some vehicle has a fixed cost, the search runs in phases that try to serve every stop
+with one route fewer (:mod:`routing.engines.fewer_routes`); otherwise it is PyVRP's own.
 """
 
 from __future__ import annotations

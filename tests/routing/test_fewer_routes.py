@@ -144,3 +144,28 @@ def test_city_plan_uses_as_few_vans_as_its_load_allows(monkeypatch):
     assert len(phased.routes) == 3
     assert len(plain.routes) == 4
     assert phased.cost < plain.cost
+
+
+def test_shipments_keep_their_order_through_the_attempts(monkeypatch):
+    """Two one-parcel shipments and two two-parcel deliveries, vans for two parcels on board
+    (so two routes at least): the attempts move pickups and deliveries as pairs, pickup
+    first, on one vehicle."""
+    shipments = [
+        {"amount": [1], "pickup": {"id": 10 + k, "location_index": 4}, "delivery": {"id": 20 + k, "location_index": k}}
+        for k in (1, 2)
+    ]
+    jobs = [{"id": k, "location_index": k, "delivery": [2]} for k in (3, 5)]
+    problem = line_problem(jobs, [_van(v, 2) for v in (1, 2, 3, 4)], shipments=shipments)
+    attempts = []
+    attempt = fewer_routes._attempt
+    monkeypatch.setattr(fewer_routes, "_attempt", lambda *args: attempts.append(attempt(*args)) or attempts[-1])
+
+    solution = solve(problem, budget_s=30, seed=1, engine="pyvrp", max_iterations=500)
+
+    assert attempts
+    assert feasible(problem, solution)
+    assert not solution.unassigned
+    for stops in visits(solution).values():
+        for k in (1, 2):
+            if ("pickup", 10 + k) in stops:
+                assert stops.index(("pickup", 10 + k)) < stops.index(("delivery", 20 + k))
