@@ -88,7 +88,7 @@ def solve(
         elif engine == "auto" and len(task_ids) >= SEED_THRESHOLD:
             routes, chosen = search.seeded_ortools(), "ortools+pyvrp-seed"
         else:
-            routes = search.ortools(None)
+            routes = hold(model, search.ortools(None))
     solution = assemble(model, routes, reasons)
     solution.engine = chosen
     solution.loading_seconds = loaded - started
@@ -148,7 +148,7 @@ class _Search:
         relaxed = relax(self.model, self.allowed)
         share = self.left() * (SEED_SHARE_WITH_BREAKS if breaks else SEED_SHARE)
         initial = self._seed(relaxed, share, self.seed)
-        improved = self.ortools(initial)
+        improved = hold(self.model, self.ortools(initial))
         if _served(improved) >= _served(initial):
             return improved
         # Seed rejected: spend what is left on a second relaxed run, keep the cheaper plan.
@@ -202,7 +202,9 @@ def reinsert(model: Model, routes: dict[int, list[int]], task_ids: list[int]) ->
         return routes
     timed = {v: list(routes.get(v, [])) for v in range(len(model.vehicles))}
     for v, seq in timed.items():
-        if seq and model.vehicles[v].breaks:
+        # An idle vehicle's break counts too: without it an idle van looks as free as a van
+        # without breaks, and the repair below then drops the stop again.
+        if model.vehicles[v].breaks:
             timed[v] = place_breaks(model, v, seq)
     greedy_insert(model, timed, missing)
     left_out = set(missing)
@@ -212,6 +214,24 @@ def reinsert(model: Model, routes: dict[int, list[int]], task_ids: list[int]) ->
         if len(seq) > len(routes.get(v, [])):
             out[v] = seq
     return out
+
+
+def hold(model: Model, routes: dict[int, list[int]]) -> dict[int, list[int]]:
+    """OR-Tools' routes, made to hold under Waypoint's schedule.
+
+    OR-Tools may take a break in the middle of a drive (a break interval can overlap any
+    transit but service), while Waypoint's schedule takes it at a stop, waiting there for
+    the break window to open if need be. A route on time for OR-Tools can then be late once
+    timed (300-stop rich city 2, seed 2, 20 s: one stop 209 s late). Such a route loses its
+    late stops (``repair``), which go back wherever they fit (``reinsert``).
+    """
+    with_breaks = {v: seq for v, seq in routes.items() if seq and model.vehicles[v].breaks}
+    repaired = repair(model, with_breaks)
+    dropped = [i for v, seq in with_breaks.items() for i in seq if i not in repaired[v]]
+    if not dropped:
+        return routes
+    logger.info("%d stops late under Waypoint's break timing, re-inserted", len(dropped))
+    return reinsert(model, {**routes, **repaired}, dropped)
 
 
 def choose_engine(model: Model, allowed: dict[int, list[int]]) -> str:

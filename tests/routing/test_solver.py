@@ -6,7 +6,9 @@ import time
 
 import pytest
 
-from routing.solver import solve
+from routing.model import compile_problem
+from routing.solver import assemble, hold, solve
+from routing.verify import verify
 from tests.routing.problems import feasible, line_problem, visits
 
 BOTH = pytest.mark.parametrize("engine", ["pyvrp", "ortools"])
@@ -105,6 +107,25 @@ def test_skills_force_the_vehicle():
     assert ("job", 1) in visits(solution)[2]
     assert solution.cost == 400
     assert feasible(problem, solution)
+
+
+def test_a_route_late_under_the_break_timing_hands_its_late_stop_on():
+    """Van 1 must break for 500 s at the start (window 0–100), so a stop at place 3 with a
+    window closing at 400 s is late on it however OR-Tools timed it; van 2 has no break and
+    reaches it at 300 s. ``hold`` moves the stop instead of answering a late plan."""
+    vehicles = [
+        {"id": 1, "start_index": 0, "end_index": 0, "breaks": [{"id": 5, "time_windows": [[0, 100]], "service": 500}]},
+        {"id": 2, "start_index": 0, "end_index": 0},
+    ]
+    problem = line_problem([{"id": 7, "location_index": 3, "time_windows": [[0, 400]]}], vehicles)
+    model = compile_problem(problem)
+    late = {0: [0], 1: []}
+    assert verify(problem, assemble(model, late, {}))  # the plan as given is late
+
+    held = hold(model, late)
+
+    assert held == {0: [], 1: [0]}
+    assert feasible(problem, assemble(model, held, {}))
 
 
 def test_break_is_taken_inside_its_window():
