@@ -71,12 +71,17 @@ class _Stop(StoppingCriterion):
         # Where the current phase ends (elapsed s, iteration count) and when it first asked.
         self.phase_end_s, self.phase_end_iteration = budget_s, max_iterations
         self.first_call_at: float | None = None
+        self.phase_called_at, self.whole_if_setup_over_s = started, None
         # Seconds after which a search that found nothing feasible gives up (None: never).
         self.infeasible_after_s: float | None = None
 
-    def phase(self, share: float | None) -> None:
-        """The next search ends after ``share`` of the whole budget (None: at its end)."""
+    def phase(self, share: float | None, whole_if_setup_over_s: float | None = None) -> None:
+        """The next search ends after ``share`` of the whole budget (None: at its end), or at
+        the budget's end if PyVRP's set-up before its first iteration takes longer than
+        ``whole_if_setup_over_s`` (time budgets only)."""
         self.first_call_at = None
+        self.phase_called_at = time.perf_counter()
+        self.whole_if_setup_over_s = whole_if_setup_over_s
         if share is None:
             self.phase_end_s, self.phase_end_iteration = self.budget_s, self.max_iterations
             return
@@ -98,6 +103,9 @@ class _Stop(StoppingCriterion):
         now = time.perf_counter()
         if self.first_call_at is None:
             self.first_call_at = now
+            limit = self.whole_if_setup_over_s
+            if limit is not None and self.max_iterations is None and now - self.phase_called_at > limit:
+                self.phase_end_s = self.budget_s
         elapsed = now - self.started
         if best_cost < _INFEASIBLE and (self.best is None or best_cost < self.best):
             self.best = best_cost

@@ -169,3 +169,24 @@ def test_shipments_keep_their_order_through_the_attempts(monkeypatch):
         for k in (1, 2):
             if ("pickup", 10 + k) in stops:
                 assert stops.index(("pickup", 10 + k)) < stops.index(("delivery", 20 + k))
+
+
+def test_a_set_up_too_slow_for_attempts_leaves_the_first_search_the_whole_budget():
+    """When PyVRP's set-up alone exceeds the limit no attempt could follow, so the first
+    phase runs to the budget's end instead of stopping at its share."""
+    stop = _Stop(100.0, time.perf_counter(), None, None, None, 1)
+    stop.phase(0.4, whole_if_setup_over_s=0.0)
+    assert stop.phase_end_s == pytest.approx(40.0, abs=1.0)
+
+    assert not stop(0)
+
+    assert stop.phase_end_s == 100.0
+
+
+def test_a_quick_set_up_keeps_the_first_share():
+    stop = _Stop(100.0, time.perf_counter(), None, None, None, 1)
+    stop.phase(0.4, whole_if_setup_over_s=60.0)
+
+    assert not stop(0)
+
+    assert stop.phase_end_s == pytest.approx(40.0, abs=1.0)
