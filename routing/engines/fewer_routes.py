@@ -42,7 +42,7 @@ def solve_with_fewer_routes(data: pyvrp.ProblemData, stop, seed: int) -> pyvrp.S
     best = pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False).best
     setup_s = (stop.first_call_at or stop.phase_called_at) - stop.phase_called_at
     attempt = failures = 0
-    while _may_attempt(stop, best, failures, setup_s):
+    while _may_attempt(stop, best, failures):
         attempt += 1
         found = _attempt(data, best, failures, stop, seed + attempt)
         if found is not None and cost(data, found) < cost(data, best):
@@ -57,10 +57,9 @@ def solve_with_fewer_routes(data: pyvrp.ProblemData, stop, seed: int) -> pyvrp.S
     return best
 
 
-def _may_attempt(stop, best: pyvrp.Solution, failures: int, setup_s: float) -> bool:
+def _may_attempt(stop, best: pyvrp.Solution, failures: int) -> bool:
+    # A set-up too slow for attempts already gave the first search the whole budget.
     if not best.is_feasible() or best.num_routes() < 2 or failures >= MAX_FAILURES:
-        return False
-    if stop.max_iterations is None and ATTEMPT_SHARE * stop.budget_s < MIN_ATTEMPT_OVER_SETUP * setup_s:
         return False
     return stop.has_left(ATTEMPT_SHARE)
 
