@@ -1,4 +1,10 @@
-"""The one source of "now": timezone-aware, and replaceable by the simulator and tests."""
+"""The one source of "now": timezone-aware, and movable by the simulator and tests.
+
+Application code asks `clock.now()`, never `datetime.now()` or `timezone.now()`, so that one
+setting moves every process of a run: tests pin the clock with time-machine, and a process that
+they start (a Celery worker) or a simulated day is handed its start instant through
+`WAYPOINT_CLOCK_START` (read once, when the `common` app is ready).
+"""
 
 import datetime as dt
 
@@ -12,6 +18,14 @@ def now() -> dt.datetime:
 
 
 def shift(delta: dt.timedelta) -> None:
-    """Move the clock forward (simulation); tests prefer freezing via monkeypatch of `now`."""
+    """Move the clock forward by `delta` (simulation)."""
     global _offset
     _offset += delta
+
+
+def start_at(instant: dt.datetime) -> None:
+    """Make `now()` read `instant` at this moment; it keeps ticking from there."""
+    if instant.tzinfo is None:
+        raise ValueError("the clock's start instant needs a UTC offset")
+    global _offset
+    _offset = instant - timezone.now()

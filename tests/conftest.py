@@ -11,11 +11,13 @@ os.environ.setdefault("WAYPOINT_INPROCESS_WORKER", "0")
 
 import pytest  # noqa: E402
 import redis  # noqa: E402
+import time_machine  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Organization, Role  # noqa: E402
 from accounts.services import api_key_create, user_create  # noqa: E402
 from dispatch.models import Hub  # noqa: E402
+from tests.clock import START  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -26,6 +28,18 @@ def redis_available() -> bool:
         return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping())
     except redis.RedisError:
         return False
+
+
+def pytest_configure(config):
+    # Values that test modules compute when they are imported come from the suite's clock too.
+    time_machine.travel(START, tick=True).start()
+
+
+@pytest.fixture(autouse=True)
+def _suite_clock(time_machine):
+    """Every test starts at START; it ticks (timeouts, sockets and workers need time to pass)."""
+    time_machine.move_to(START, tick=True)
+    return time_machine
 
 
 def pytest_sessionstart(session):

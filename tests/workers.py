@@ -8,6 +8,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from common import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,7 +17,14 @@ def celery_worker_process(redis_url: str) -> tuple[subprocess.Popen, str]:
     """Start a solo worker on its own queue against the test database; returns (process, queue)."""
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "WAYPOINT_INPROCESS_WORKER": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "WAYPOINT_INPROCESS_WORKER": "0",
+        # The worker reads the same (pinned) clock as the test that starts it.
+        "WAYPOINT_CLOCK_START": clock.now().isoformat(),
+    }
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,

@@ -1,11 +1,10 @@
-import datetime as dt
-
 import pytest
 from django.core.management import call_command
 
 from accounts.models import ApiKey, Organization, User
 from dispatch.models import Driver, Hub, Vehicle
 from orders.models import Order
+from tests.clock import day as suite_day
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +15,7 @@ def counts():
 
 def test_seeding_twice_duplicates_nothing_and_prints_the_same_key(tmp_path, settings, capsys):
     settings.BASE_DIR = tmp_path
-    day = dt.date(2026, 12, 2)
+    day = suite_day(2)
 
     call_command(
         "seed_demo",
@@ -48,9 +47,9 @@ def test_seeding_twice_duplicates_nothing_and_prints_the_same_key(tmp_path, sett
 
 def test_a_new_day_adds_that_days_orders(tmp_path, settings):
     settings.BASE_DIR = tmp_path
-    call_command("seed_demo", "--date", "2026-12-02", "--orders", "10", "--history-days", "7")
+    call_command("seed_demo", "--date", suite_day(2).isoformat(), "--orders", "10", "--history-days", "7")
 
-    call_command("seed_demo", "--date", "2026-12-03", "--orders", "10", "--history-days", "7")
+    call_command("seed_demo", "--date", suite_day(3).isoformat(), "--orders", "10", "--history-days", "7")
 
     upcoming = Order.objects.filter(merchant_reference__startswith="DEMO-").values_list("delivery_date", flat=True)
-    assert sorted(set(upcoming)) == [dt.date(2026, 12, 2), dt.date(2026, 12, 3)]
+    assert sorted(set(upcoming)) == [suite_day(2), suite_day(3)]

@@ -1,28 +1,26 @@
 """Shared slot fixtures and helpers (imported by the other test_slot_* modules).
 
 The world: hub "hel-1" (radius 10 km) with one car (30 parcels) and one driver working every
-day 08:00–16:00 with a break 12:00–12:30; "now" is Tuesday 2026-12-01 08:00 in Helsinki.
+day 08:00–16:00 with a break 12:00–12:30; "now" is Tuesday 08:00 in Helsinki, the day after the
+suite's START (tests/clock.py).
 With no order history a stop takes 3 min of service plus a 0.25 × 10 km × 1.3 = 3.25 km leg
 at 30 km/h (390 s): 570 s, i.e. 6.3158 stops per hour.
 """
 
 import datetime as dt
-import zoneinfo
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounts.tenancy import Actor
-from common import clock
 from dispatch import slot_problems
 from dispatch.models import Driver, SlotTemplate, Vehicle
 from orders.models import Order
 from orders.services import order_create
+from tests.clock import HELSINKI, at, day
 
-HELSINKI = zoneinfo.ZoneInfo("Europe/Helsinki")
-NOW = dt.datetime(2026, 12, 1, 8, 0, tzinfo=HELSINKI)
-DAY = dt.date(2026, 12, 2)  # Wednesday
+NOW = at(day(1), 8)  # Tuesday 08:00, the day after the suite's START
+DAY = day(2)  # Wednesday
 EVERY_DAY = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SHIFT = {"start": "08:00", "end": "16:00", "breaks": [{"start": "12:00", "end": "12:30"}]}
 NEAR = (60.1688, 24.9440)  # Aleksanterinkatu, 0.3 km from the hub
@@ -34,21 +32,29 @@ def test_fixture_module_has_no_tests_of_its_own():
 
 
 class FrozenClock:
-    """Freezes Django's now, hence `common.clock.now` and every default taken from it."""
+    """Stops the suite's clock at `at`: `common.clock.now` and every default taken from it."""
 
-    def __init__(self, monkeypatch, at: dt.datetime):
+    def __init__(self, time_machine, at: dt.datetime):
+        self.time_machine = time_machine
         self.at = at
-        monkeypatch.setattr(timezone, "now", lambda: self.at.astimezone(dt.UTC))
-        monkeypatch.setattr(clock, "_offset", dt.timedelta(0))
+
+    @property
+    def at(self) -> dt.datetime:
+        return self._at
+
+    @at.setter
+    def at(self, instant: dt.datetime) -> None:
+        self._at = instant
+        self.time_machine.move_to(instant, tick=False)
 
     def advance(self, **delta) -> None:
         self.at += dt.timedelta(**delta)
 
 
 @pytest.fixture
-def frozen(monkeypatch):
+def frozen(time_machine):
     slot_problems.cache_clear()
-    return FrozenClock(monkeypatch, NOW)
+    return FrozenClock(time_machine, NOW)
 
 
 def make_crew(hub, *, name="Car 1", vehicle_type="car", parcels=30, kg=0, shift=None) -> tuple[Vehicle, Driver]:

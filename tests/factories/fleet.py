@@ -1,18 +1,17 @@
 """Fleet, orders and plans for dispatch tests: tenant-consistent, valid by default.
 
 Everything hangs off a hub: vehicles and drivers are based there and belong to its organization,
-orders are for that hub on `DAY` (a Tuesday), validated, with a 09:00–15:00 window.
+orders are for that hub on `DAY` (tomorrow for the suite's clock, a Tuesday), validated, with a 09:00–15:00 window.
 """
-
-import datetime as dt
 
 import factory
 from factory.django import DjangoModelFactory
 
 from dispatch.models import Driver, Hub, Plan, Vehicle
 from orders.models import Order
+from tests.clock import at, day
 
-DAY = dt.date(2026, 12, 1)
+DAY = day(1)
 SHIFT = {"start": "08:00", "end": "16:00", "breaks": [{"start": "12:00", "end": "12:30"}]}
 WORK_WEEK = dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), SHIFT)
 
@@ -57,9 +56,9 @@ class OrderFactory(DjangoModelFactory):
     lat = factory.Sequence(lambda n: 60.160 + (n % 6) * 0.003)
     lng = factory.Sequence(lambda n: 24.930 + (n % 3) * 0.004)
     delivery_date = DAY
-    time_windows = factory.LazyFunction(lambda: [{"start": f"{DAY}T09:00:00+02:00", "end": f"{DAY}T15:00:00+02:00"}])
-    window_start = dt.datetime(2026, 12, 1, 7, tzinfo=dt.UTC)
-    window_end = dt.datetime(2026, 12, 1, 13, tzinfo=dt.UTC)
+    time_windows = factory.LazyFunction(lambda: [{"start": at(DAY, 9).isoformat(), "end": at(DAY, 15).isoformat()}])
+    window_start = at(DAY, 9)
+    window_end = at(DAY, 15)
     service_minutes = 4
     load_kg = 2.5
     load_m3 = 0.01

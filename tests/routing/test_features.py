@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from routing.bench_city import city_document
@@ -166,15 +164,17 @@ def test_a_second_seed_leaves_time_for_its_repair(monkeypatch):
     problem = line_problem([{"id": 1, "location_index": 1}], [{"id": 1, "start_index": 0, "end_index": 0}])
     model = compile_problem(problem)
     allowed, _reasons = eligibility(model)
-    search = solver_module._Search(model, [0], allowed, time.perf_counter() + 10, 1, None, None, None)
+    now = [100.0]  # a search clock that moves only when the test says so
+    search = solver_module._Search(model, [0], allowed, 110.0, 1, None, None, None, clock=lambda: now[0])
     budgets = []
 
     def seed_search(*_args, budget_s, **_kwargs):
-        budgets.append((budget_s, search.deadline - time.perf_counter()))
+        budgets.append((budget_s, search.deadline - now[0]))
+        now[0] += 1.0  # each seed search spends one second
         return {0: [0]}
 
     def slow_repair(_model, routes):
-        time.sleep(0.2)
+        now[0] += 0.25
         return routes
 
     monkeypatch.setattr(solver_module, "solve_pyvrp", seed_search)
@@ -185,5 +185,5 @@ def test_a_second_seed_leaves_time_for_its_repair(monkeypatch):
 
     assert len(budgets) == 2
     second_budget, time_left = budgets[1]
-    assert search.repair_s >= 0.2
-    assert second_budget <= time_left - 2 * search.repair_s + 0.01
+    assert search.repair_s == 0.25
+    assert second_budget == pytest.approx(time_left - 2 * 0.25)

@@ -3,6 +3,7 @@ import zoneinfo
 
 from django.core.management.base import BaseCommand
 
+from common import clock
 from dispatch.demo import DRIVERS, PASSWORDS, TZ, seed_demo
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://localhost:8000", help="Where the demo is served")
 
     def handle(self, *args, date=None, orders=120, history_days=56, base_url="http://localhost:8000", **options):
-        day = date or dt.datetime.now(zoneinfo.ZoneInfo(TZ)).date() + dt.timedelta(days=1)
+        day = date or clock.now().astimezone(zoneinfo.ZoneInfo(TZ)).date() + dt.timedelta(days=1)
         summary = seed_demo(order_date=day, order_count=orders, history_days=history_days)
         base = base_url.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation: {summary.organization.name}"))
