@@ -32,9 +32,12 @@ def sign_in(base: str, username: str, password: str) -> requests.Session:
     if token is None:
         sys.exit(f"No login form at {base}/login/")
     response = session.post(
-        f"{base}/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
-        headers={"Referer": f"{base}/login/"}, timeout=10, allow_redirects=False,
-    )  # fmt: skip
+        f"{base}/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
+        headers={"Referer": f"{base}/login/"},
+        timeout=10,
+        allow_redirects=False,
+    )
     if response.status_code != 302 or "sessionid" not in session.cookies:
         sys.exit(f"Sign-in as {username} failed ({response.status_code}).")
     return session
@@ -89,9 +92,16 @@ def main() -> None:
     with connect(url, additional_headers=headers) as socket:
 
         def send(point, moving: bool, bearing: float | None) -> dict:
-            fix = {"type": "position", "recorded_at": dt.datetime.now(dt.UTC).isoformat(), "lat": point[0],
-                   "lng": point[1], "accuracy_m": 8, "speed_mps": speed_mps if moving else 0.0,
-                   "heading_deg": bearing, "battery_pct": 80}  # fmt: skip
+            fix = {
+                "type": "position",
+                "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
+                "lat": point[0],
+                "lng": point[1],
+                "accuracy_m": 8,
+                "speed_mps": speed_mps if moving else 0.0,
+                "heading_deg": bearing,
+                "battery_pct": 80,
+            }
             socket.send(json.dumps(fix))
             ack = json.loads(socket.recv(timeout=10))
             if ack.get("rejected"):

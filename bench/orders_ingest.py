@@ -45,8 +45,16 @@ def setup_tenant() -> str:
     call_command("migrate", verbosity=0)
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     organization = Organization.objects.create(name=slug, slug=slug, timezone="Europe/Helsinki")
-    Hub.objects.create(organization=organization, code="hel-1", name="Bench hub", address="x", lat=60.1699,
-                       lng=24.9384, timezone="Europe/Helsinki", service_radius_km=20)  # fmt: skip
+    Hub.objects.create(
+        organization=organization,
+        code="hel-1",
+        name="Bench hub",
+        address="x",
+        lat=60.1699,
+        lng=24.9384,
+        timezone="Europe/Helsinki",
+        service_radius_km=20,
+    )
     _, raw = api_key_create(organization=organization, created_by=None, name="bench")
     return raw
 
@@ -54,13 +62,20 @@ def setup_tenant() -> str:
 def order(reference: str) -> dict:
     day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     return {
-        "merchant_reference": reference, "hub": "hel-1",
+        "merchant_reference": reference,
+        "hub": "hel-1",
         "customer": {"name": "Bench Customer", "phone": "+358401234567"},
-        "address": {"text": "Aleksanterinkatu 52", "postcode": "00100", "city": "Helsinki", "country": "FI",
-                    "lat": 60.1688, "lng": 24.944},
+        "address": {
+            "text": "Aleksanterinkatu 52",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "FI",
+            "lat": 60.1688,
+            "lng": 24.944,
+        },
         "time_windows": [{"start": f"{day}T10:00:00+02:00", "end": f"{day}T12:00:00+02:00"}],
         "load": {"kg": 2, "m3": 0.01, "parcels": 1},
-    }  # fmt: skip
+    }
 
 
 class Client:
@@ -123,9 +138,22 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "WAYPOINT_INPROCESS_WORKER": "0", "WAYPOINT_API_RATE": "1000000/min"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(port), "--workers",
-         str(args.workers), "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_ready(port, server)
         client, run = Client(port, key), uuid.uuid4().hex[:6]
@@ -137,8 +165,10 @@ def main() -> None:
         server.wait(timeout=30)
     quantiles = statistics.quantiles(latencies, n=100)
     print(f"bulk: {args.batches} x 1000 orders -> {per_second:,.0f} orders/s")
-    print(f"single: {args.singles} requests at {args.rate:g}/s -> p50 {quantiles[49]:.1f} ms, "
-          f"p95 {quantiles[94]:.1f} ms, p99 {quantiles[98]:.1f} ms, max {max(latencies):.1f} ms")  # fmt: skip
+    print(
+        f"single: {args.singles} requests at {args.rate:g}/s -> p50 {quantiles[49]:.1f} ms, "
+        f"p95 {quantiles[94]:.1f} ms, p99 {quantiles[98]:.1f} ms, max {max(latencies):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -45,15 +45,31 @@ def setup(orders: int):
     call_command("migrate", verbosity=0)
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     organization = Organization.objects.create(name=slug, slug=slug, timezone="Europe/Helsinki")
-    hub = Hub.objects.create(organization=organization, code="hel-1", name="Bench hub", address="x", lat=60.1699,
-                             lng=24.9384, timezone="Europe/Helsinki", service_radius_km=8)  # fmt: skip
+    hub = Hub.objects.create(
+        organization=organization,
+        code="hel-1",
+        name="Bench hub",
+        address="x",
+        lat=60.1699,
+        lng=24.9384,
+        timezone="Europe/Helsinki",
+        service_radius_km=8,
+    )
     week = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     shift = {"start": "08:00", "end": "20:00", "breaks": [{"start": "12:00", "end": "12:30"}]}
     for k in range(10):
-        Vehicle.objects.create(organization=organization, name=f"Van {k}", type="van", capacity_kg=800,
-                               capacity_m3=6, capacity_parcels=110, home_hub=hub)  # fmt: skip
-        Driver.objects.create(organization=organization, name=f"Driver {k}", home_hub=hub,
-                              weekly_shifts={d: shift for d in week})  # fmt: skip
+        Vehicle.objects.create(
+            organization=organization,
+            name=f"Van {k}",
+            type="van",
+            capacity_kg=800,
+            capacity_m3=6,
+            capacity_parcels=110,
+            home_hub=hub,
+        )
+        Driver.objects.create(
+            organization=organization, name=f"Driver {k}", home_hub=hub, weekly_shifts={d: shift for d in week}
+        )
     templates = [
         SlotTemplate.objects.create(
             organization=organization,
@@ -62,7 +78,7 @@ def setup(orders: int):
             price=4,
             start_time=dt.time.fromisoformat(s),
             end_time=dt.time(int(s[:2]) + 2),
-        )  # fmt: skip
+        )
         for s in SLOTS
     ]
     day = dt.datetime.now(hub.tz).date() + dt.timedelta(days=1)
@@ -71,14 +87,23 @@ def setup(orders: int):
     for k in range(orders):
         start = dt.datetime.combine(day, dt.time.fromisoformat(SLOTS[k % len(SLOTS)]), tzinfo=hub.tz)
         lat, lng = random_point(rng)
-        rows.append({
-            "merchant_reference": f"B-{k:05d}", "type": "delivery", "hub": hub,
-            "customer": {"name": "Bench", "phone": "", "email": ""},
-            "address": {"text": "x", "postcode": "", "city": "Helsinki", "country": "FI", "lat": lat, "lng": lng},
-            "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}], "service_minutes": 3,
-            "load": {"kg": 2, "m3": 0.01, "parcels": 1}, "priority": 0, "required_skills": [],
-            "proof_of_delivery": [], "cash_on_delivery": None, "instructions": "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "merchant_reference": f"B-{k:05d}",
+                "type": "delivery",
+                "hub": hub,
+                "customer": {"name": "Bench", "phone": "", "email": ""},
+                "address": {"text": "x", "postcode": "", "city": "Helsinki", "country": "FI", "lat": lat, "lng": lng},
+                "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
+                "service_minutes": 3,
+                "load": {"kg": 2, "m3": 0.01, "parcels": 1},
+                "priority": 0,
+                "required_skills": [],
+                "proof_of_delivery": [],
+                "cash_on_delivery": None,
+                "instructions": "",
+            }
+        )
     order_create_many(actor=Actor(organization=organization), rows=rows)
     _, raw = api_key_create(organization=organization, created_by=None, name="bench")
     return organization, hub, templates, day, raw

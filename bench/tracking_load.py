@@ -58,15 +58,22 @@ def setup(drivers: int, towers: int) -> dict:
     call_command("migrate", verbosity=0)
     slug = f"load-{uuid.uuid4().hex[:8]}"
     organization = Organization.objects.create(name=slug, slug=slug, timezone="Europe/Helsinki")
-    hub = Hub.objects.create(organization=organization, code="hel-1", name="Load hub", address="x", lat=HUB[0],
-                             lng=HUB[1], timezone="Europe/Helsinki")  # fmt: skip
+    hub = Hub.objects.create(
+        organization=organization,
+        code="hel-1",
+        name="Load hub",
+        address="x",
+        lat=HUB[0],
+        lng=HUB[1],
+        timezone="Europe/Helsinki",
+    )
     day = organization_today(organization)
     users = User.objects.bulk_create(
         [User(username=f"{slug}-d{i}", organization=organization, role="driver", password="!") for i in range(drivers)]
         + [
             User(username=f"{slug}-ops{i}", organization=organization, role="dispatcher", password="!")
             for i in range(towers)
-        ]  # fmt: skip
+        ]
     )
     driver_rows = Driver.objects.bulk_create(
         [
@@ -89,17 +96,36 @@ def setup(drivers: int, towers: int) -> dict:
         for k in range(3):
             lat = HUB[0] + 0.01 * (k + 1) * math.sin(angle)
             lng = HUB[1] + 0.02 * (k + 1) * math.cos(angle)
-            orders.append(Order(organization=organization, hub=hub, merchant_reference=f"{slug}-{i}-{k}",
-                                customer_name="Load", address_text="x", lat=lat, lng=lng, status="out_for_delivery",
-                                time_windows=[{"start": start.isoformat(), "end": end.isoformat()}],
-                                window_start=start, window_end=end, delivery_date=day))  # fmt: skip
+            orders.append(
+                Order(
+                    organization=organization,
+                    hub=hub,
+                    merchant_reference=f"{slug}-{i}-{k}",
+                    customer_name="Load",
+                    address_text="x",
+                    lat=lat,
+                    lng=lng,
+                    status="out_for_delivery",
+                    time_windows=[{"start": start.isoformat(), "end": end.isoformat()}],
+                    window_start=start,
+                    window_end=end,
+                    delivery_date=day,
+                )
+            )
         targets.append((lat, lng))
     orders = Order.objects.bulk_create(orders, batch_size=1000)
     stops = []
     for n, order in enumerate(orders):
         arrival = now + dt.timedelta(minutes=20 * (n % 3 + 1))
-        stops.append(Stop(route=routes[n // 3], order=order, sequence=n % 3 + 1, planned_arrival=arrival,
-                          planned_departure=arrival + dt.timedelta(minutes=3)))  # fmt: skip
+        stops.append(
+            Stop(
+                route=routes[n // 3],
+                order=order,
+                sequence=n % 3 + 1,
+                planned_arrival=arrival,
+                planned_departure=arrival + dt.timedelta(minutes=3),
+            )
+        )
     Stop.objects.bulk_create(stops, batch_size=1000)
 
     def session_for(user) -> str:
@@ -187,8 +213,12 @@ class CommitProbe(threading.Thread):
                 self.latencies.append(time.perf_counter() - started)
 
     def summary(self) -> dict:
-        return {"p50": round(percentile(self.latencies, 50), 1), "p99": round(percentile(self.latencies, 99), 1),
-                "max": round(percentile(self.latencies, 100), 1), "samples": len(self.latencies)}  # fmt: skip
+        return {
+            "p50": round(percentile(self.latencies, 50), 1),
+            "p99": round(percentile(self.latencies, 99), 1),
+            "max": round(percentile(self.latencies, 100), 1),
+            "samples": len(self.latencies),
+        }
 
 
 # --- The load ---------------------------------------------------------------------------------
@@ -212,8 +242,9 @@ class Stats:
 async def tower_client(url: str, origin: str, session: str, stats: Stats, ready: asyncio.Event, counter: list):
     from websockets.asyncio.client import connect
 
-    async with connect(url, additional_headers={"Cookie": f"sessionid={session}", "Origin": origin},
-                       max_size=2**24) as ws:  # fmt: skip
+    async with connect(
+        url, additional_headers={"Cookie": f"sessionid={session}", "Origin": origin}, max_size=2**24
+    ) as ws:
         json.loads(await ws.recv())  # the snapshot
         counter[0] += 1
         if counter[0] == counter[1]:
@@ -254,8 +285,18 @@ async def driver_client(url: str, origin: str, driver: dict, stats: Stats, inter
                     stats.sent[key] = started
                     if stats.measuring:
                         stats.measured_sent.add(key)
-                    await ws.send(json.dumps({"type": "position", "recorded_at": recorded, "lat": here[0],
-                                              "lng": here[1], "speed_mps": 8.0, "battery_pct": 70}))  # fmt: skip
+                    await ws.send(
+                        json.dumps(
+                            {
+                                "type": "position",
+                                "recorded_at": recorded,
+                                "lat": here[0],
+                                "lng": here[1],
+                                "speed_mps": 8.0,
+                                "battery_pct": 70,
+                            }
+                        )
+                    )
                     ack = json.loads(await ws.recv())
                     if stats.measuring:
                         stats.ack_latency.append(time.perf_counter() - started)
@@ -294,12 +335,16 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
     stats = Stats()
     ws_base = base.replace("http", "ws")
     ready, counter = asyncio.Event(), [0, len(fixture["towers"])]
-    towers = [asyncio.create_task(tower_client(f"{ws_base}/ws/tower/", base, s, stats, ready, counter))
-              for s in fixture["towers"]]  # fmt: skip
+    towers = [
+        asyncio.create_task(tower_client(f"{ws_base}/ws/tower/", base, s, stats, ready, counter))
+        for s in fixture["towers"]
+    ]
     await asyncio.wait_for(ready.wait(), 60)
     stop_at = time.perf_counter() + warmup + duration
-    drivers = [asyncio.create_task(driver_client(f"{ws_base}/ws/driver/", base, d, stats, interval, stop_at))
-               for d in fixture["drivers"]]  # fmt: skip
+    drivers = [
+        asyncio.create_task(driver_client(f"{ws_base}/ws/driver/", base, d, stats, interval, stop_at))
+        for d in fixture["drivers"]
+    ]
     await asyncio.sleep(warmup)
     stats.measuring, acked_before = True, stats.acked
     cpu_before, started = cpu_seconds(pids), time.perf_counter()
@@ -313,8 +358,10 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
         rss_peak = max(rss_peak, rss_mb(pids))
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(pids) - cpu_before
-    each = [round(100 * (cpu_seconds([pid]) - before) / (time.perf_counter() - started), 1)
-            for pid, before in zip(pids, each_before, strict=True)]  # fmt: skip
+    each = [
+        round(100 * (cpu_seconds([pid]) - before) / (time.perf_counter() - started), 1)
+        for pid, before in zip(pids, each_before, strict=True)
+    ]
     machine = machine_cpu_seconds() - machine_before
     own = cpu_seconds([os.getpid()]) - own_before
     acked = stats.acked - acked_before
@@ -328,24 +375,31 @@ async def run_load(base: str, fixture: dict, *, interval: float, warmup: float, 
     expected = len(stats.measured_sent) * len(fixture["towers"])
     received = sum(stats.seen.get(key, 0) for key in stats.measured_sent)
     return {
-        "drivers": len(fixture["drivers"]), "towers": len(fixture["towers"]), "interval_s": interval,
-        "measured_s": round(elapsed, 1), "positions_sent": len(stats.measured_sent),
-        "positions_per_s": round(acked / elapsed, 1), "offered_per_s": round(len(fixture["drivers"]) / interval, 1),
-        "rejected": stats.rejected, "driver_socket_drops": stats.errors,
+        "drivers": len(fixture["drivers"]),
+        "towers": len(fixture["towers"]),
+        "interval_s": interval,
+        "measured_s": round(elapsed, 1),
+        "positions_sent": len(stats.measured_sent),
+        "positions_per_s": round(acked / elapsed, 1),
+        "offered_per_s": round(len(fixture["drivers"]) / interval, 1),
+        "rejected": stats.rejected,
+        "driver_socket_drops": stats.errors,
         "ack_ms": {f"p{p}": round(percentile(stats.ack_latency, p), 1) for p in (50, 95, 99)},
         "tower_ms": {f"p{p}": round(percentile(stats.tower_latency, p), 1) for p in (50, 95, 99)},
         "tower_p99_ms_per_10s": _timeline_p99(stats.tower_timeline, started),
         "tower_deliveries": {"expected": expected, "received": received, "dropped": expected - received},
         "tower_websocket_messages": stats.tower_messages,
-        "server_cpu_pct_of_one_core": round(100 * cpu / elapsed, 1), "server_rss_mb_peak": round(rss_peak, 1),
+        "server_cpu_pct_of_one_core": round(100 * cpu / elapsed, 1),
+        "server_rss_mb_peak": round(rss_peak, 1),
         "postgres_commit_probe_ms": probe.summary(),
         "server_cpu_pct_per_process": each,  # the supervisor, then each worker: shows an uneven spread
         "load_generator_cpu_pct_of_one_core": round(100 * own / elapsed, 1),
         # Postgres, Redis, the kernel, and anything else running: a busy machine explains a slow run.
         "rest_of_machine_cpu_pct_of_one_core": round(100 * (machine - cpu - own) / elapsed, 1),
-        "cores": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "channel_layer": _layer_backend(),
-    }  # fmt: skip
+    }
 
 
 async def run_storm(base: str, fixture: dict) -> dict:
@@ -371,10 +425,12 @@ async def run_storm(base: str, fixture: dict) -> dict:
     elapsed = time.perf_counter() - started
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
     return {
-        "drivers": len(fixture["drivers"]), "all_answered_s": round(elapsed, 2), "failures": len(failures),
+        "drivers": len(fixture["drivers"]),
+        "all_answered_s": round(elapsed, 2),
+        "failures": len(failures),
         "first_failures": failures[:3],
         "connect_to_first_reply_ms": {f"p{p}": round(percentile(times, p)) for p in (50, 95, 99, 100)},
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -394,13 +450,31 @@ def main() -> None:
     print(f"Setting up {args.drivers} drivers and {args.towers} tower users ...", flush=True)
     fixture = setup(args.drivers, args.towers)
     port = free_port()
-    env = {**os.environ, "WAYPOINT_INPROCESS_WORKER": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "WAYPOINT_INPROCESS_WORKER": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import urllib.request
@@ -421,7 +495,7 @@ def main() -> None:
             if args.storm
             else f"every {args.interval} s, {args.towers} towers, {args.warmup:.0f} s warm-up + {args.duration:.0f} s"
         )
-        print(f"Server pid(s) {pids}; {args.drivers} drivers {plan} ...", flush=True)  # fmt: skip
+        print(f"Server pid(s) {pids}; {args.drivers} drivers {plan} ...", flush=True)
         # The measuring client's own garbage collections would pause it for up to 0.4 s with tens of
         # thousands of timestamps held, and count as server latency: it collects none while it measures.
         gc.collect()

@@ -57,15 +57,21 @@ def _pair(model, serializer, selector, tag):
         get=extend_schema(tags=[tag], operation_id=f"{tag}_list"),
         post=extend_schema(tags=[tag], operation_id=f"{tag}_create"),
     )(
-        type(f"{model.__name__}CollectionApi", (FleetCollectionApi,),
-             {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)})
-    )  # fmt: skip
+        type(
+            f"{model.__name__}CollectionApi",
+            (FleetCollectionApi,),
+            {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)},
+        )
+    )
     detail = extend_schema_view(
         get=extend_schema(tags=[tag]), patch=extend_schema(tags=[tag]), delete=extend_schema(tags=[tag])
     )(
-        type(f"{model.__name__}DetailApi", (FleetDetailApi,),
-             {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)})
-    )  # fmt: skip
+        type(
+            f"{model.__name__}DetailApi",
+            (FleetDetailApi,),
+            {"model": model, "serializer_class": serializer, "selector": staticmethod(selector)},
+        )
+    )
     return collection, detail
 
 
@@ -94,9 +100,10 @@ class DriverShiftOverrideDeleteApi(FleetApi):
     selector = staticmethod(selectors.driver_list)
 
     @extend_schema(
-        tags=["drivers"], responses={204: None},
+        tags=["drivers"],
+        responses={204: None},
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, OpenApiParameter.PATH)],
-    )  # fmt: skip
+    )
     def delete(self, request, pk, date):
         driver = get_object_or_404(self.get_queryset(), pk=pk)
         get_object_or_404(driver.shift_overrides, date=date).delete()

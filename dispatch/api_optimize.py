@@ -25,8 +25,9 @@ EXAMPLE = OpenApiExample(
 class OptimizeParamsSerializer(serializers.Serializer):
     budget = serializers.FloatField(min_value=0.1, max_value=300, default=2.0, help_text="Seconds of search")
     seed = serializers.IntegerField(min_value=0, default=0)
-    mode = serializers.ChoiceField(choices=["auto", "async"], default="auto",
-                                   help_text="auto: small problems inline (200), others as a job (202)")  # fmt: skip
+    mode = serializers.ChoiceField(
+        choices=["auto", "async"], default="auto", help_text="auto: small problems inline (200), others as a job (202)"
+    )
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -34,8 +35,21 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OptimizationJob
-        fields = ["id", "status", "budget_s", "seed", "progress", "best_cost", "solution", "error", "attempts",
-                  "created_at", "started_at", "finished_at", "poll_url"]  # fmt: skip
+        fields = [
+            "id",
+            "status",
+            "budget_s",
+            "seed",
+            "progress",
+            "best_cost",
+            "solution",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "poll_url",
+        ]
 
     def get_poll_url(self, job) -> str:
         return self.context["request"].build_absolute_uri(f"/api/optimize/jobs/{job.pk}")
@@ -43,14 +57,20 @@ class JobSerializer(serializers.ModelSerializer):
 
 class OptimizeApi(OrganizationApi):
     @extend_schema(
-        operation_id="optimize", summary="Solve a VROOM-format problem",
+        operation_id="optimize",
+        summary="Solve a VROOM-format problem",
         description="Body: VROOM's input document (`jobs`, `shipments`, `vehicles`, optional `matrices`). "
         "Small problems (≤ 50 tasks, budget ≤ 2 s) answer 200 with VROOM's output (`routes`, `unassigned` with "
         "`reason`, `summary`); others answer 202 with a job to poll.",
-        parameters=[OpenApiParameter("budget", float), OpenApiParameter("seed", int),
-                    OpenApiParameter("mode", str, enum=["auto", "async"])],
-        request=dict, responses={200: dict, 202: JobSerializer}, examples=[EXAMPLE],
-    )  # fmt: skip
+        parameters=[
+            OpenApiParameter("budget", float),
+            OpenApiParameter("seed", int),
+            OpenApiParameter("mode", str, enum=["auto", "async"]),
+        ],
+        request=dict,
+        responses={200: dict, 202: JobSerializer},
+        examples=[EXAMPLE],
+    )
     def post(self, request):
         params = OptimizeParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -74,10 +74,12 @@ class PlanCollectionApi(PlanApi):
         allow_drop = serializers.BooleanField(default=False)
 
     @extend_schema(
-        tags=TAG, operation_id="plans_list", summary="List plans",
+        tags=TAG,
+        operation_id="plans_list",
+        summary="List plans",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE), OpenApiParameter("hub_id", OpenApiTypes.INT)],
         responses={200: OpenApiTypes.OBJECT},
-    )  # fmt: skip
+    )
     def get(self, request):
         date = _query_date(request.query_params.get("date"))
         plans = plan_list(organization=self.organization, date=date).order_by("-date", "hub__name", "wave")
@@ -86,8 +88,13 @@ class PlanCollectionApi(PlanApi):
         page = self.paginate_queryset(plans)
         return self.get_paginated_response([plan_summary(p) for p in page])
 
-    @extend_schema(tags=TAG, operation_id="plans_create", summary="Create a draft plan",
-                   request=PlanCreateInput, responses={201: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_create",
+        summary="Create a draft plan",
+        request=PlanCreateInput,
+        responses={201: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request):
         data = self.valid(self.PlanCreateInput)
         hub = selectors.hub_list(organization=self.organization).filter(pk=data.pop("hub_id")).first()
@@ -108,8 +115,12 @@ def _query_date(value):
 
 
 class PlanDetailApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_retrieve", summary="A plan with routes, stops and progress",
-                   responses={200: PLAN_RESPONSE, 404: ERRORS[404]})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_retrieve",
+        summary="A plan with routes, stops and progress",
+        responses={200: PLAN_RESPONSE, 404: ERRORS[404]},
+    )
     def get(self, request, pk):
         return self.answer(pk)
 
@@ -119,12 +130,23 @@ class PlanOptimizeApi(PlanApi):
         expected_version = serializers.IntegerField(min_value=1, required=False)
 
     @extend_schema(
-        tags=TAG, operation_id="plans_optimize", summary="Start optimizing (202; progress is pushed to the board)",
+        tags=TAG,
+        operation_id="plans_optimize",
+        summary="Start optimizing (202; progress is pushed to the board)",
         request=PlanOptimizeInput,
-        responses={202: inline_serializer("PlanOptimizeAccepted", {
-            "plan_id": serializers.IntegerField(), "task_id": serializers.CharField(),
-            "status": serializers.CharField(), "version": serializers.IntegerField()}), **ERRORS},
-    )  # fmt: skip
+        responses={
+            202: inline_serializer(
+                "PlanOptimizeAccepted",
+                {
+                    "plan_id": serializers.IntegerField(),
+                    "task_id": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "version": serializers.IntegerField(),
+                },
+            ),
+            **ERRORS,
+        },
+    )
     def post(self, request, pk):
         data = self.valid(self.PlanOptimizeInput)
         plan = planning.plan_optimize(
@@ -138,16 +160,26 @@ class PlanOptimizeApi(PlanApi):
 
 
 class PlanOptimizeCancelApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_optimize_cancel", summary="Stop optimizing, keep the best so far",
-                   request=None, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_optimize_cancel",
+        summary="Stop optimizing, keep the best so far",
+        request=None,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk):
         planning.plan_optimize_cancel(actor=self.actor, plan=self.plan(pk))
         return self.answer(pk)
 
 
 class PlanDispatchApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_dispatch", summary="Dispatch the plan to its drivers",
-                   request=VersionInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_dispatch",
+        summary="Dispatch the plan to its drivers",
+        request=VersionInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk):
         data = self.valid(VersionInput)
         planning.plan_dispatch(actor=self.actor, plan=self.plan(pk), expected_version=data["expected_version"])
@@ -160,8 +192,13 @@ class StopMoveApi(PlanApi):
         position = serializers.IntegerField(min_value=1)
         force = serializers.BooleanField(default=False)
 
-    @extend_schema(tags=TAG, operation_id="plans_stop_move", summary="Move a stop to a route and position",
-                   request=StopMoveInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_stop_move",
+        summary="Move a stop to a route and position",
+        request=StopMoveInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk, stop_id):
         data = self.valid(self.StopMoveInput)
         edits.stop_move(actor=self.actor, plan=self.plan(pk), stop_id=stop_id, **data)
@@ -169,8 +206,13 @@ class StopMoveApi(PlanApi):
 
 
 class StopUnassignApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_stop_unassign", summary="Take a stop off the plan",
-                   request=VersionInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_stop_unassign",
+        summary="Take a stop off the plan",
+        request=VersionInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk, stop_id):
         data = self.valid(VersionInput)
         edits.stop_unassign(actor=self.actor, plan=self.plan(pk), stop_id=stop_id, **data)
@@ -182,8 +224,13 @@ class LockInput(VersionInput):
 
 
 class StopLockApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_stop_lock", summary="Lock or unlock a stop",
-                   request=LockInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_stop_lock",
+        summary="Lock or unlock a stop",
+        request=LockInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk, stop_id):
         data = self.valid(LockInput)
         edits.stop_lock_set(actor=self.actor, plan=self.plan(pk), stop_id=stop_id, **data)
@@ -191,8 +238,13 @@ class StopLockApi(PlanApi):
 
 
 class RouteLockApi(PlanApi):
-    @extend_schema(tags=TAG, operation_id="plans_route_lock", summary="Lock or unlock a route",
-                   request=LockInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_route_lock",
+        summary="Lock or unlock a route",
+        request=LockInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk, route_id):
         data = self.valid(LockInput)
         edits.route_lock_set(actor=self.actor, plan=self.plan(pk), route_id=route_id, **data)
@@ -205,8 +257,13 @@ class RouteSwapApi(PlanApi):
         swap = serializers.ChoiceField(choices=["driver", "vehicle"])
         force = serializers.BooleanField(default=False)
 
-    @extend_schema(tags=TAG, operation_id="plans_route_swap", summary="Swap drivers or vehicles of two routes",
-                   request=RouteSwapInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_route_swap",
+        summary="Swap drivers or vehicles of two routes",
+        request=RouteSwapInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk, route_id):
         data = self.valid(self.RouteSwapInput)
         edits.route_swap(actor=self.actor, plan=self.plan(pk), route_id=route_id, **data)
@@ -217,9 +274,13 @@ class PlanVehicleBreakdownApi(PlanApi):
     class VehicleBreakdownInput(VersionInput):
         route_id = serializers.IntegerField()
 
-    @extend_schema(tags=TAG, operation_id="plans_vehicle_breakdown",
-                   summary="A vehicle broke down: move its remaining stops to the other routes",
-                   request=VehicleBreakdownInput, responses={200: PLAN_RESPONSE, **ERRORS})  # fmt: skip
+    @extend_schema(
+        tags=TAG,
+        operation_id="plans_vehicle_breakdown",
+        summary="A vehicle broke down: move its remaining stops to the other routes",
+        request=VehicleBreakdownInput,
+        responses={200: PLAN_RESPONSE, **ERRORS},
+    )
     def post(self, request, pk):
         data = self.valid(self.VehicleBreakdownInput)
         live.route_breakdown(actor=self.actor, plan=self.plan(pk), **data)
@@ -235,14 +296,22 @@ class DriverRoutesApi(OrganizationApi):
         return Plan.objects.all()
 
     @extend_schema(
-        tags=["driver"], operation_id="driver_routes", summary="The signed-in driver's routes of a day",
+        tags=["driver"],
+        operation_id="driver_routes",
+        summary="The signed-in driver's routes of a day",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today at the hub")],
         responses={200: OpenApiTypes.OBJECT},
-    )  # fmt: skip
+    )
     def get(self, request):
         today = clock.now().astimezone(ZoneInfo(self.organization.timezone)).date()
         day = _query_date(request.query_params.get("date")) or today
         routes = driver_routes(organization=self.organization, user=request.user, date=day)
-        return Response({"date": day.isoformat(), "routes": [
-            {**route_detail(r), "plan_id": r.plan_id, "hub": r.plan.hub.name, "wave": r.plan.wave} for r in routes
-        ]})  # fmt: skip
+        return Response(
+            {
+                "date": day.isoformat(),
+                "routes": [
+                    {**route_detail(r), "plan_id": r.plan_id, "hub": r.plan.hub.name, "wave": r.plan.wave}
+                    for r in routes
+                ],
+            }
+        )

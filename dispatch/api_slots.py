@@ -33,9 +33,12 @@ from orders.selectors import order_list
 from orders.serializers import HubCodeField, LoadSerializer, OrderOutputSerializer, TimeWindowSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Replays the first response for 24 h when the same key is sent with the same body.",
-)  # fmt: skip
+)
 
 
 class HubTimeField(serializers.DateTimeField):
@@ -82,8 +85,20 @@ class SlotTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SlotTemplate
-        fields = ["id", "hub", "name", "weekdays", "start_time", "end_time", "cutoff_minutes",
-                  "cutoff_previous_day_at", "same_day_allowed", "active", "manual_cap", "price"]  # fmt: skip
+        fields = [
+            "id",
+            "hub",
+            "name",
+            "weekdays",
+            "start_time",
+            "end_time",
+            "cutoff_minutes",
+            "cutoff_previous_day_at",
+            "same_day_allowed",
+            "active",
+            "manual_cap",
+            "price",
+        ]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -106,8 +121,9 @@ class SlotTemplateCollectionApi(SlotApi):
     def post(self, request):
         serializer = SlotTemplateSerializer(data=request.data, context=self.hubs())
         serializer.is_valid(raise_exception=True)
-        template = slot_template_save(organization=self.organization, instance=SlotTemplate(),
-                                      data=serializer.validated_data)  # fmt: skip
+        template = slot_template_save(
+            organization=self.organization, instance=SlotTemplate(), data=serializer.validated_data
+        )
         return Response(SlotTemplateSerializer(template).data, status=status.HTTP_201_CREATED)
 
 
@@ -158,19 +174,26 @@ class SlotAvailabilityApi(SlotApi):
     pagination_class = None
 
     @extend_schema(
-        tags=["slots"], operation_id="slots_availability", parameters=[AvailabilityQuerySerializer],
+        tags=["slots"],
+        operation_id="slots_availability",
+        parameters=[AvailabilityQuerySerializer],
         responses=AvailabilityOutputSerializer,
         summary="Slots a checkout can book at an address (422 when outside every service area)",
-    )  # fmt: skip
+    )
     def get(self, request):
         query = AvailabilityQuerySerializer(data=request.query_params, context=self.hubs())
         query.is_valid(raise_exception=True)
         data = query.validated_data
         lat, lng = _point(data)
         availability = slot_availability(
-            organization=self.organization, lat=lat, lng=lng, date_from=data["date_from"], date_to=data["date_to"],
-            load={"kg": data["kg"], "m3": data["m3"], "parcels": data["parcels"]}, hub=data.get("hub"),
-        )  # fmt: skip
+            organization=self.organization,
+            lat=lat,
+            lng=lng,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            load={"kg": data["kg"], "m3": data["m3"], "parcels": data["parcels"]},
+            hub=data.get("hub"),
+        )
         return Response(AvailabilityOutputSerializer(availability).data)
 
 
@@ -185,8 +208,22 @@ class HoldOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SlotHold
-        fields = ["id", "hub", "template", "date", "start", "end", "lat", "lng", "load", "status", "expires_at",
-                  "order", "created_at", "confirmed_at"]  # fmt: skip
+        fields = [
+            "id",
+            "hub",
+            "template",
+            "date",
+            "start",
+            "end",
+            "lat",
+            "lng",
+            "load",
+            "status",
+            "expires_at",
+            "order",
+            "created_at",
+            "confirmed_at",
+        ]
 
     def get_start(self, hold) -> str:
         return hold.start.astimezone(hold.hub.tz).isoformat()
@@ -226,9 +263,14 @@ class HoldApi(SlotApi):
 
 
 class SlotHoldCreateApi(HoldApi):
-    @extend_schema(tags=["slots"], operation_id="slot_holds_create", request=HoldInputSerializer,
-                   responses={201: HoldOutputSerializer}, parameters=[IDEMPOTENCY_HEADER],
-                   summary="Hold a place in a slot until it expires (409 slot_full when taken)")  # fmt: skip
+    @extend_schema(
+        tags=["slots"],
+        operation_id="slot_holds_create",
+        request=HoldInputSerializer,
+        responses={201: HoldOutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Hold a place in a slot until it expires (409 slot_full when taken)",
+    )
     def post(self, request):
         serializer = HoldInputSerializer(data=request.data, context=self.hubs())
         serializer.is_valid(raise_exception=True)
@@ -241,8 +283,9 @@ class SlotHoldCreateApi(HoldApi):
             day = data["date"]
         else:
             template, day = slot_resolve(hub=hub, start=data["start"], end=data["end"])
-        hold = slot_hold(actor=self.actor, template=template, day=day, lat=data["lat"], lng=data["lng"],
-                         load=data["load"])  # fmt: skip
+        hold = slot_hold(
+            actor=self.actor, template=template, day=day, lat=data["lat"], lng=data["lng"], load=data["load"]
+        )
         return self.output(hold, status.HTTP_201_CREATED)
 
 
@@ -257,9 +300,14 @@ class ConfirmSerializer(serializers.Serializer):
 
 
 class SlotHoldConfirmApi(HoldApi):
-    @extend_schema(tags=["slots"], operation_id="slot_holds_confirm", request=ConfirmSerializer,
-                   responses=HoldOutputSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   summary="Attach an order to a held slot: sets its window (409 when expired)")  # fmt: skip
+    @extend_schema(
+        tags=["slots"],
+        operation_id="slot_holds_confirm",
+        request=ConfirmSerializer,
+        responses=HoldOutputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Attach an order to a held slot: sets its window (409 when expired)",
+    )
     def post(self, request, pk):
         hold = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = ConfirmSerializer(data=request.data)
@@ -296,9 +344,14 @@ class OrderSlotApi(SlotApi):
 
 
 class OrderRescheduleApi(OrderSlotApi):
-    @extend_schema(tags=["slots"], operation_id="orders_reschedule", request=RescheduleSerializer,
-                   responses=OrderOutputSerializer, parameters=[IDEMPOTENCY_HEADER],
-                   summary="Move an order to another slot (a failed order becomes rescheduled)")  # fmt: skip
+    @extend_schema(
+        tags=["slots"],
+        operation_id="orders_reschedule",
+        request=RescheduleSerializer,
+        responses=OrderOutputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Move an order to another slot (a failed order becomes rescheduled)",
+    )
     def post(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = RescheduleSerializer(data=request.data)
@@ -310,8 +363,9 @@ class OrderRescheduleApi(OrderSlotApi):
                 raise serializers.ValidationError({"hold": ["Unknown hold."]})
             order = order_reschedule(actor=self.actor, order=order, hold=hold)
         else:
-            order = order_reschedule(actor=self.actor, order=order, start=data["slot"]["start"],
-                                     end=data["slot"]["end"])  # fmt: skip
+            order = order_reschedule(
+                actor=self.actor, order=order, start=data["slot"]["start"], end=data["slot"]["end"]
+            )
         return Response(OrderOutputSerializer(order, context={"request": request}).data)
 
 
@@ -323,14 +377,20 @@ class NextSlotsQuerySerializer(serializers.Serializer):
 class OrderNextSlotsApi(OrderSlotApi):
     pagination_class = None
 
-    @extend_schema(tags=["slots"], operation_id="orders_next_slots", parameters=[NextSlotsQuerySerializer],
-                   responses=AvailabilityOutputSerializer, summary="The next bookable slots for an order")  # fmt: skip
+    @extend_schema(
+        tags=["slots"],
+        operation_id="orders_next_slots",
+        parameters=[NextSlotsQuerySerializer],
+        responses=AvailabilityOutputSerializer,
+        summary="The next bookable slots for an order",
+    )
     def get(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         query = NextSlotsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if order.hub is None or order.lat is None:
-            raise UnprocessableError("This order has no hub or no coordinates; fix its address first.",
-                                     code="order_not_routable")  # fmt: skip
+            raise UnprocessableError(
+                "This order has no hub or no coordinates; fix its address first.", code="order_not_routable"
+            )
         availability = order_next_slots(organization=self.organization, order=order, **query.validated_data)
         return Response(AvailabilityOutputSerializer(availability).data)

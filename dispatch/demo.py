@@ -32,11 +32,23 @@ PASSWORDS = {
 CREDENTIALS_FILE = "demo-credentials.json"
 HUBS = [
     # Two real depots: central Helsinki (Kamppi) and Kalasatama in the east.
-    {"code": "hel-central", "name": "Helsinki Central", "address": "Salomonkatu 17, 00100 Helsinki",
-     "lat": 60.1697, "lng": 24.9327, "service_radius_km": 8},
-    {"code": "hel-east", "name": "Kalasatama", "address": "Työpajankatu 2, 00580 Helsinki",
-     "lat": 60.1871, "lng": 24.9770, "service_radius_km": 8},
-]  # fmt: skip
+    {
+        "code": "hel-central",
+        "name": "Helsinki Central",
+        "address": "Salomonkatu 17, 00100 Helsinki",
+        "lat": 60.1697,
+        "lng": 24.9327,
+        "service_radius_km": 8,
+    },
+    {
+        "code": "hel-east",
+        "name": "Kalasatama",
+        "address": "Työpajankatu 2, 00580 Helsinki",
+        "lat": 60.1871,
+        "lng": 24.9770,
+        "service_radius_km": 8,
+    },
+]
 VEHICLES = [
     ("Cargo bike 1", "bike", True, 120, 0.6, 25, "15.00", "0.02", "22.00", 0, 40, []),
     ("Cargo bike 2", "bike", True, 120, 0.6, 25, "15.00", "0.02", "22.00", 0, 40, []),
@@ -44,7 +56,7 @@ VEHICLES = [
     ("Van 2", "van", False, 900, 7.0, 140, "40.00", "0.30", "28.00", 190, None, []),
     ("Cold van", "van", False, 800, 6.0, 100, "55.00", "0.32", "30.00", 210, None, ["refrigerated"]),
     ("Box truck", "truck", False, 3000, 18.0, 300, "90.00", "0.55", "34.00", 420, None, ["heavy"]),
-]  # fmt: skip
+]
 DRIVERS = [
     "Aino Korhonen",
     "Mikko Virtanen",
@@ -99,18 +111,28 @@ def _organization() -> Organization:
 def _users(organization: Organization) -> None:
     for role in ("admin", "dispatcher", "viewer"):
         if not User.objects.filter(username=role).exists():
-            user_create(organization=organization, username=role, password=PASSWORDS[role], role=role,
-                        is_staff=role == "admin", is_superuser=role == "admin")  # fmt: skip
+            user_create(
+                organization=organization,
+                username=role,
+                password=PASSWORDS[role],
+                role=role,
+                is_staff=role == "admin",
+                is_superuser=role == "admin",
+            )
 
 
 def _fleet(organization: Organization) -> list[Hub]:
     hubs = []
     for spec in HUBS:
         hub, _ = Hub.objects.get_or_create(
-            organization=organization, code=spec["code"],
-            defaults={**spec, "timezone": TZ, "opening_hours": {d: [["07:00", "21:00"]] for d in
-                      ("mon", "tue", "wed", "thu", "fri", "sat")}},
-        )  # fmt: skip
+            organization=organization,
+            code=spec["code"],
+            defaults={
+                **spec,
+                "timezone": TZ,
+                "opening_hours": {d: [["07:00", "21:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat")},
+            },
+        )
         hubs.append(hub)
     if not Vehicle.objects.filter(organization=organization).exists():
         for index, (
@@ -128,10 +150,21 @@ def _fleet(organization: Organization) -> list[Hub]:
             skills,
         ) in enumerate(VEHICLES):
             Vehicle.objects.create(
-                organization=organization, name=name, type=kind, electric=electric, capacity_kg=kg, capacity_m3=m3,
-                capacity_parcels=parcels, cost_fixed_per_day=fixed, cost_per_km=per_km, cost_per_hour=per_hour,
-                emissions_g_co2_per_km=co2, range_km=range_km, skills=skills, home_hub=hubs[index % 2],
-            )  # fmt: skip
+                organization=organization,
+                name=name,
+                type=kind,
+                electric=electric,
+                capacity_kg=kg,
+                capacity_m3=m3,
+                capacity_parcels=parcels,
+                cost_fixed_per_day=fixed,
+                cost_per_km=per_km,
+                cost_per_hour=per_hour,
+                emissions_g_co2_per_km=co2,
+                range_km=range_km,
+                skills=skills,
+                home_hub=hubs[index % 2],
+            )
     if not Driver.objects.filter(organization=organization).exists():
         for index, name in enumerate(DRIVERS):
             username = f"driver{index + 1}"
@@ -142,11 +175,17 @@ def _fleet(organization: Organization) -> list[Hub]:
                 role=Role.DRIVER,
             )
             Driver.objects.create(
-                organization=organization, user=user, name=name, phone=f"+35840{5550100 + index}",
-                home_hub=hubs[index % 2], skills=["refrigerated"] if index == 4 else [],
-                weekly_shifts={day: LATE_SHIFT if (index // 2) % 2 else EARLY_SHIFT
-                               for day in ("mon", "tue", "wed", "thu", "fri", "sat")},
-            )  # fmt: skip
+                organization=organization,
+                user=user,
+                name=name,
+                phone=f"+35840{5550100 + index}",
+                home_hub=hubs[index % 2],
+                skills=["refrigerated"] if index == 4 else [],
+                weekly_shifts={
+                    day: LATE_SHIFT if (index // 2) % 2 else EARLY_SHIFT
+                    for day in ("mon", "tue", "wed", "thu", "fri", "sat")
+                },
+            )
     return hubs
 
 
@@ -167,8 +206,14 @@ def _api_key(organization: Organization, credentials_dir: Path) -> str | None:
 def _address(rng: random.Random, points: list[AddressPoint], hub: Hub) -> dict:
     if points:
         point = rng.choice(points)
-        return {"text": f"{point.street} {point.housenumber}", "postcode": point.postcode,
-                "city": point.city or "Helsinki", "country": "FI", "lat": point.lat, "lng": point.lng}  # fmt: skip
+        return {
+            "text": f"{point.street} {point.housenumber}",
+            "postcode": point.postcode,
+            "city": point.city or "Helsinki",
+            "country": "FI",
+            "lat": point.lat,
+            "lng": point.lng,
+        }
     # No gazetteer loaded (offline first run): spread around the hub with merchant coordinates.
     lat, lng = hub.lat + rng.uniform(-0.02, 0.02), hub.lng + rng.uniform(-0.04, 0.04)
     return {
@@ -188,20 +233,31 @@ def _order_rows(day: dt.date, count: int, hubs: list[Hub], rng: random.Random) -
         hub = hubs[index % len(hubs)]
         start_hour = rng.choice([8, 10, 12, 14, 16, 18])
         start = dt.datetime.combine(day, dt.time(start_hour), tzinfo=tz)
-        rows.append({
-            "merchant_reference": f"DEMO-{day:%Y%m%d}-{index + 1:04d}", "type": "delivery", "hub": hub,
-            "customer": {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                         "phone": f"+35850{rng.randint(1000000, 9999999)}", "email": ""},
-            "address": _address(rng, points, hub),
-            "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
-            "service_minutes": rng.choice([2, 3, 4, 5]),
-            "load": {"kg": round(rng.uniform(0.5, 12), 1), "m3": round(rng.uniform(0.005, 0.08), 3),
-                     "parcels": rng.choice([1, 1, 1, 2, 3])},
-            "priority": 80 if index % 25 == 0 else 0,
-            "required_skills": ["refrigerated"] if index % 17 == 0 else [],
-            "proof_of_delivery": ["signature"] if index % 5 == 0 else [],
-            "cash_on_delivery": None, "instructions": "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "merchant_reference": f"DEMO-{day:%Y%m%d}-{index + 1:04d}",
+                "type": "delivery",
+                "hub": hub,
+                "customer": {
+                    "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                    "phone": f"+35850{rng.randint(1000000, 9999999)}",
+                    "email": "",
+                },
+                "address": _address(rng, points, hub),
+                "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
+                "service_minutes": rng.choice([2, 3, 4, 5]),
+                "load": {
+                    "kg": round(rng.uniform(0.5, 12), 1),
+                    "m3": round(rng.uniform(0.005, 0.08), 3),
+                    "parcels": rng.choice([1, 1, 1, 2, 3]),
+                },
+                "priority": 80 if index % 25 == 0 else 0,
+                "required_skills": ["refrigerated"] if index % 17 == 0 else [],
+                "proof_of_delivery": ["signature"] if index % 5 == 0 else [],
+                "cash_on_delivery": None,
+                "instructions": "",
+            }
+        )
     # A few addresses nobody can find: they are kept and flagged, never dropped.
     for row in rows[-3:]:
         row["address"] = {

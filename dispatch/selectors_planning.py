@@ -136,7 +136,7 @@ def plan_summary(plan: Plan) -> dict:
             "lat": plan.hub.lat,
             "lng": plan.hub.lng,
             "timezone": plan.hub.timezone,
-        },  # fmt: skip
+        },
         "date": plan.date.isoformat(),
         "wave": plan.wave,
         "objective": plan.objective,
@@ -222,11 +222,17 @@ def plan_snapshot(plan: Plan) -> dict:
         **plan_summary(plan),
         "routes": [route_detail(r) for r in plan.routes.all()],
         "unassigned": [
-            {"order_id": u.order_id, "merchant_reference": u.order.merchant_reference, "reason": u.reason,
-             "message": u.message, "lat": u.order.lat, "lng": u.order.lng}
+            {
+                "order_id": u.order_id,
+                "merchant_reference": u.order.merchant_reference,
+                "reason": u.reason,
+                "message": u.message,
+                "lat": u.order.lat,
+                "lng": u.order.lng,
+            }
             for u in plan.unassigned.all()
         ],
-    }  # fmt: skip
+    }
 
 
 def board_snapshot(*, organization, hub_id: int, since: dt.date) -> dict:

@@ -120,9 +120,11 @@ def slot_hold_list(*, organization) -> QuerySet[SlotHold]:
 
 def hub_for_point(*, organization, lat: float, lng: float, hub: Hub | None = None) -> Hub:
     """The hub serving a point: the given one if it covers it, else the nearest covering one."""
-    candidates = [hub] if hub is not None else sorted(
-        hub_list(organization=organization), key=lambda h: haversine_m(h.lat, h.lng, lat, lng)
-    )  # fmt: skip
+    candidates = (
+        [hub]
+        if hub is not None
+        else sorted(hub_list(organization=organization), key=lambda h: haversine_m(h.lat, h.lng, lat, lng))
+    )
     for candidate in candidates:
         if candidate.covers(lat, lng):
             return candidate
@@ -213,8 +215,16 @@ def window_capacity(*, profile: HubProfile, crews: list[Crew], start_s: int, end
         by_time = overlap_s / 3600 * rate
         by_load = _trip_stops(crew.vehicle, profile) * overlap_s / work_s
         total += min(by_time, by_load)
-        parts.append({"vehicle": crew.vehicle.pk, "driver": crew.driver.pk, "overlap_h": overlap_s / 3600,
-                      "stops_per_hour": round(rate, 3), "by_time": by_time, "by_load": by_load})  # fmt: skip
+        parts.append(
+            {
+                "vehicle": crew.vehicle.pk,
+                "driver": crew.driver.pk,
+                "overlap_h": overlap_s / 3600,
+                "stops_per_hour": round(rate, 3),
+                "by_time": by_time,
+                "by_load": by_load,
+            }
+        )
     derived = math.floor(total + 1e-9)
     return Capacity(derived, derived, parts)
 
@@ -226,7 +236,7 @@ def _trip_stops(vehicle, profile: HubProfile) -> float:
             ("kg", vehicle.capacity_kg),
             ("m3", vehicle.capacity_m3),
             ("parcels", vehicle.capacity_parcels),
-        )  # fmt: skip
+        )
         if capacity and profile.load[name]
     ]
     return min(limits) if limits else math.inf
@@ -264,8 +274,9 @@ def slot_day_state(*, hub: Hub, day: dt.date, now: dt.datetime, crews: list[Crew
     # them (count, id sum, latest change) for the routes cache.
     orders = committed_orders(hub=hub, day=day)
     windows = {t.pk: t.window(day) for t in templates}
-    per_slot = {f"slot_{pk}": Count("pk", filter=Q(window_start__gte=s, window_start__lt=e))
-                for pk, (s, e) in windows.items()}  # fmt: skip
+    per_slot = {
+        f"slot_{pk}": Count("pk", filter=Q(window_start__gte=s, window_start__lt=e)) for pk, (s, e) in windows.items()
+    }
     totals = orders.aggregate(count=Count("pk"), ids=Sum("pk"), changed=Max("updated_at"), **per_slot)
     holds = list(active_holds(hub=hub, day=day, now=now).values_list("pk", "template_id", "updated_at"))
     plans = list(
@@ -279,8 +290,18 @@ def slot_day_state(*, hub: Hub, day: dt.date, now: dt.datetime, crews: list[Crew
         stops = [StopRow(*row) for row in orders.values_list(*StopRow.ORDER_FIELDS)]
         for hold in active_holds(hub=hub, day=day, now=now):
             window = [{"start": hold.start.isoformat(), "end": hold.end.isoformat()}]
-            stops.append(StopRow(-hold.pk, hold.lat, hold.lng, window, hold.service_minutes, hold.load_kg,
-                                 hold.load_m3, hold.load_parcels))  # fmt: skip
+            stops.append(
+                StopRow(
+                    -hold.pk,
+                    hold.lat,
+                    hold.lng,
+                    window,
+                    hold.service_minutes,
+                    hold.load_kg,
+                    hold.load_m3,
+                    hold.load_parcels,
+                )
+            )
         planned = (
             Stop.objects.filter(route__plan__in=[pk for pk, _ in plans])
             .exclude(status=StopStatus.DROPPED)
@@ -340,8 +361,15 @@ def slot_offers(
         elif offer.remaining == 0:
             offer.reason = "slot_full"
         else:
-            offer.insertion = insertion_for(state.routes(), lat=lat, lng=lng, start=start, end=end, load=load,
-                                            service_minutes=profile.service_s / 60)  # fmt: skip
+            offer.insertion = insertion_for(
+                state.routes(),
+                lat=lat,
+                lng=lng,
+                start=start,
+                end=end,
+                load=load,
+                service_minutes=profile.service_s / 60,
+            )
             offer.reason = None if offer.insertion else "no_route_fits"
         offers.append(offer)
     return offers
@@ -367,8 +395,18 @@ def slot_availability(
     slots = []
     day = date_from
     while day <= date_to:
-        slots += slot_offers(hub=hub, day=day, lat=lat, lng=lng, load=load, now=now, profile=profile,
-                             templates=templates, exclude_order_id=exclude_order_id, fleet=fleet)  # fmt: skip
+        slots += slot_offers(
+            hub=hub,
+            day=day,
+            lat=lat,
+            lng=lng,
+            load=load,
+            now=now,
+            profile=profile,
+            templates=templates,
+            exclude_order_id=exclude_order_id,
+            fleet=fleet,
+        )
         day += dt.timedelta(days=1)
     return Availability(hub, slots)
 
@@ -378,8 +416,14 @@ def order_next_slots(*, organization, order: Order, days: int = 7, limit: int = 
     today = clock.now().astimezone(order.hub.tz if order.hub else dt.UTC).date()
     load = {"kg": order.load_kg, "m3": order.load_m3, "parcels": order.load_parcels}
     availability = slot_availability(
-        organization=organization, lat=order.lat, lng=order.lng, date_from=today,
-        date_to=today + dt.timedelta(days=days - 1), load=load, hub=order.hub, exclude_order_id=order.pk,
-    )  # fmt: skip
+        organization=organization,
+        lat=order.lat,
+        lng=order.lng,
+        date_from=today,
+        date_to=today + dt.timedelta(days=days - 1),
+        load=load,
+        hub=order.hub,
+        exclude_order_id=order.pk,
+    )
     availability.slots = [s for s in availability.slots if s.available][:limit]
     return availability

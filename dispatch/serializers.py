@@ -32,8 +32,19 @@ def _check_span(value, label: str) -> tuple[str, str]:
 class HubSerializer(serializers.ModelSerializer):
     class Meta:
         model = Hub
-        fields = ["id", "code", "name", "address", "lat", "lng", "timezone", "opening_hours",
-                  "service_radius_km", "service_polygon", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "code",
+            "name",
+            "address",
+            "lat",
+            "lng",
+            "timezone",
+            "opening_hours",
+            "service_radius_km",
+            "service_polygon",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
 
     def validate_opening_hours(self, value):
@@ -81,9 +92,24 @@ class VehicleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Vehicle
-        fields = ["id", "name", "type", "electric", "capacity_kg", "capacity_m3", "capacity_parcels",
-                  "cost_fixed_per_day", "cost_per_km", "cost_per_hour", "emissions_g_co2_per_km",
-                  "range_km", "skills", "home_hub", "active", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "type",
+            "electric",
+            "capacity_kg",
+            "capacity_m3",
+            "capacity_parcels",
+            "cost_fixed_per_day",
+            "cost_per_km",
+            "cost_per_hour",
+            "emissions_g_co2_per_km",
+            "range_km",
+            "skills",
+            "home_hub",
+            "active",
+            "created_at",
+        ]
         read_only_fields = ["id", "created_at"]
 
 

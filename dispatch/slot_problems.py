@@ -77,9 +77,18 @@ class StopRow:
     """A committed stop as the adapter reads an order: an order row, or an active hold (negative id)."""
 
     ORDER_FIELDS: ClassVar[tuple[str, ...]] = (
-        "pk", "lat", "lng", "time_windows", "service_minutes", "load_kg", "load_m3", "load_parcels",
-        "required_skills", "priority", "merchant_reference",
-    )  # fmt: skip
+        "pk",
+        "lat",
+        "lng",
+        "time_windows",
+        "service_minutes",
+        "load_kg",
+        "load_m3",
+        "load_parcels",
+        "required_skills",
+        "priority",
+        "merchant_reference",
+    )
 
     pk: int
     lat: float
@@ -178,8 +187,10 @@ def _build(hub, day, crews, stops, plan_sequences, fingerprint, previous: DayRou
     free = sorted((i for i in range(len(model.tasks)) if i not in placed), key=lambda i: _opens(model.tasks[i]))
     if free:
         greedy_insert(model, routes, free)
-    full = {v: _with_breaks(model, v, seq, previous.timed.get(model.vehicles[v].id) if reuse else None)
-            for v, seq in routes.items()}  # fmt: skip
+    full = {
+        v: _with_breaks(model, v, seq, previous.timed.get(model.vehicles[v].id) if reuse else None)
+        for v, seq in routes.items()
+    }
     plan.sequences = full
     plan.gaps = [route_gaps(model, v, seq) for v, seq in full.items()]
     sequences = {model.vehicles[v].id: [model.tasks[i].id for i in seq] for v, seq in routes.items()}

@@ -57,9 +57,13 @@ def dispatch_home(request):
             data = form.cleaned_data
             try:
                 plan = plan_create(
-                    actor=request.actor, hub=data["hub"], date=data["date"], objective=data["objective"],
-                    time_budget_s=data["time_budget_s"], allow_drop=data["allow_drop"],
-                )  # fmt: skip
+                    actor=request.actor,
+                    hub=data["hub"],
+                    date=data["date"],
+                    objective=data["objective"],
+                    time_budget_s=data["time_budget_s"],
+                    allow_drop=data["allow_drop"],
+                )
             except FieldValidationError as exc:
                 for field, errors in exc.errors.items():
                     form.add_error(field if field in form.fields else None, errors)

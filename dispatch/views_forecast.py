@@ -38,14 +38,28 @@ def chart(forecast: HubForecast) -> dict:
     bars, points = [], []
     for index, day in enumerate(days):
         x0 = LEFT + index * slot
-        bars.append(Bar(round(x0 + slot * 0.15, 1), y(day.forecast), round(slot * 0.7, 1),
-                        round(TOP + plot_h - y(day.forecast), 1), round(x0 + slot / 2, 1), day))  # fmt: skip
+        bars.append(
+            Bar(
+                round(x0 + slot * 0.15, 1),
+                y(day.forecast),
+                round(slot * 0.7, 1),
+                round(TOP + plot_h - y(day.forecast), 1),
+                round(x0 + slot / 2, 1),
+                day,
+            )
+        )
         points += [f"{x0:.1f},{y(day.capacity)}", f"{x0 + slot:.1f},{y(day.capacity)}"]
     ticks = [{"y": y(v), "label": round(v)} for v in (0, peak / 2, peak)]
     return {
-        "width": WIDTH, "height": HEIGHT, "bars": bars, "capacity_points": " ".join(points), "ticks": ticks,
-        "left": LEFT, "right": WIDTH - RIGHT, "label_y": HEIGHT - BOTTOM + 16,
-    }  # fmt: skip
+        "width": WIDTH,
+        "height": HEIGHT,
+        "bars": bars,
+        "capacity_points": " ".join(points),
+        "ticks": ticks,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "label_y": HEIGHT - BOTTOM + 16,
+    }
 
 
 @organization_page(roles=OPS)

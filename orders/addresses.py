@@ -67,8 +67,14 @@ def _geocode(rows: list[dict], indexes: list[int]) -> list:
     queries = []
     for index in indexes:
         address = rows[index]["address"]
-        queries.append(AddressQuery(address_text=address.get("text", ""), postcode=address.get("postcode", ""),
-                                    city=address.get("city", ""), country=address.get("country", "")))  # fmt: skip
+        queries.append(
+            AddressQuery(
+                address_text=address.get("text", ""),
+                postcode=address.get("postcode", ""),
+                city=address.get("city", ""),
+                country=address.get("country", ""),
+            )
+        )
     return geocode_batch(queries)
 
 

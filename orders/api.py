@@ -28,10 +28,13 @@ from orders.serializers import (
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
     description="Replays the first response for 24 h when the same key is sent with the same body; "
     "the same key with another body answers 422.",
-)  # fmt: skip
+)
 ORDER_EXAMPLE = OpenApiExample(
     "A delivery in Helsinki",
     request_only=True,
@@ -39,15 +42,21 @@ ORDER_EXAMPLE = OpenApiExample(
         "merchant_reference": "SO-10001",
         "hub": "hel-central",
         "customer": {"name": "Aino Virtanen", "phone": "+358401234567", "email": "aino@example.fi"},
-        "address": {"text": "Mannerheimintie 5", "postcode": "00100", "city": "Helsinki", "country": "FI",
-                    "lat": 60.1686, "lng": 24.9413},
+        "address": {
+            "text": "Mannerheimintie 5",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "FI",
+            "lat": 60.1686,
+            "lng": 24.9413,
+        },
         "time_windows": [{"start": "2026-11-25T10:00:00+02:00", "end": "2026-11-25T12:00:00+02:00"}],
         "service_minutes": 4,
         "load": {"kg": 2.5, "m3": 0.01, "parcels": 1},
         "priority": 0,
         "proof_of_delivery": ["signature"],
     },
-)  # fmt: skip
+)
 
 
 class OrderApi(OrganizationApi):
@@ -71,9 +80,13 @@ class OrderCollectionApi(OrderApi):
         return self.get_paginated_response(OrderOutputSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
-        operation_id="orders_create", summary="Create an order", request=OrderCreateSerializer,
-        responses={201: OrderOutputSerializer}, parameters=[IDEMPOTENCY_HEADER], examples=[ORDER_EXAMPLE],
-    )  # fmt: skip
+        operation_id="orders_create",
+        summary="Create an order",
+        request=OrderCreateSerializer,
+        responses={201: OrderOutputSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        examples=[ORDER_EXAMPLE],
+    )
     def post(self, request):
         hold = held_slot(self.organization, request.data)
         data = with_held_window(request.data, hold) if hold else request.data
@@ -121,9 +134,10 @@ class OrderBulkCreateApi(OrderApi):
         summary="Create many orders; each row succeeds or fails on its own",
         description="201 when every row was created, 207 when some failed, 400 when none was. "
         "`results[i]` answers `orders[i]`: `created` with the order, or `error` with field messages.",
-        request=BulkOrderSerializer, responses={201: BulkResultSerializer, 207: BulkResultSerializer},
+        request=BulkOrderSerializer,
+        responses={201: BulkResultSerializer, 207: BulkResultSerializer},
         parameters=[IDEMPOTENCY_HEADER],
-    )  # fmt: skip
+    )
     def post(self, request):
         serializer = BulkOrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -145,11 +159,13 @@ class OrderImportApi(OrderApi):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        operation_id="orders_import_csv", summary="Import orders from a CSV file",
+        operation_id="orders_import_csv",
+        summary="Import orders from a CSV file",
         description="Same per-row rule as bulk create. The response links a CSV error report.",
-        request={"multipart/form-data": CsvUploadSerializer}, responses={201: BulkResultSerializer},
+        request={"multipart/form-data": CsvUploadSerializer},
+        responses={201: BulkResultSerializer},
         parameters=[IDEMPOTENCY_HEADER],
-    )  # fmt: skip
+    )
     def post(self, request):
         serializer = CsvUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -168,8 +184,11 @@ class OrderImportErrorsApi(OrganizationApi):
     def organization_queryset(self):
         return selectors.order_import_list(organization=self.organization)
 
-    @extend_schema(operation_id="orders_import_errors", summary="Download an import's error report (CSV)",
-                   responses={(200, "text/csv"): str})  # fmt: skip
+    @extend_schema(
+        operation_id="orders_import_errors",
+        summary="Download an import's error report (CSV)",
+        responses={(200, "text/csv"): str},
+    )
     def get(self, request, pk):
         record = get_object_or_404(self.get_queryset(), pk=pk)
         response = HttpResponse(record.error_report_csv, content_type="text/csv")
@@ -182,8 +201,12 @@ class OrderDetailApi(OrderApi):
     def get(self, request, pk):
         return self.output(get_object_or_404(self.get_queryset(), pk=pk))
 
-    @extend_schema(operation_id="orders_update", summary="Change an order that is not dispatched yet",
-                   request=OrderUpdateSerializer, responses=OrderOutputSerializer)  # fmt: skip
+    @extend_schema(
+        operation_id="orders_update",
+        summary="Change an order that is not dispatched yet",
+        request=OrderUpdateSerializer,
+        responses=OrderOutputSerializer,
+    )
     def patch(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = OrderUpdateSerializer(data=request.data, context=self.serializer_context())
@@ -193,8 +216,12 @@ class OrderDetailApi(OrderApi):
 
 
 class OrderCancelApi(OrderApi):
-    @extend_schema(operation_id="orders_cancel", request=CancelSerializer, responses=OrderOutputSerializer,
-                   parameters=[IDEMPOTENCY_HEADER])  # fmt: skip
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=CancelSerializer,
+        responses=OrderOutputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = CancelSerializer(data=request.data)
@@ -203,27 +230,38 @@ class OrderCancelApi(OrderApi):
 
 
 class OrderTransitionApi(OrderApi):
-    @extend_schema(operation_id="orders_transition", summary="Move an order to another status",
-                   description="Illegal moves answer 409 naming the allowed next statuses.",
-                   request=TransitionSerializer, responses=OrderOutputSerializer,
-                   parameters=[IDEMPOTENCY_HEADER])  # fmt: skip
+    @extend_schema(
+        operation_id="orders_transition",
+        summary="Move an order to another status",
+        description="Illegal moves answer 409 naming the allowed next statuses.",
+        request=TransitionSerializer,
+        responses=OrderOutputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         order = services.order_transition(
-            actor=self.actor, order=order, to_status=data["status"], reason=data["reason"],
-            lat=data["lat"], lng=data["lng"],
-        )  # fmt: skip
+            actor=self.actor,
+            order=order,
+            to_status=data["status"],
+            reason=data["reason"],
+            lat=data["lat"],
+            lng=data["lng"],
+        )
         return self.output(order)
 
 
 class OrderEventsApi(OrderApi):
     pagination_class = None
 
-    @extend_schema(operation_id="orders_events", summary="The order's append-only history",
-                   responses=OrderEventSerializer(many=True))  # fmt: skip
+    @extend_schema(
+        operation_id="orders_events",
+        summary="The order's append-only history",
+        responses=OrderEventSerializer(many=True),
+    )
     def get(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(OrderEventSerializer(selectors.order_events(order=order), many=True).data)

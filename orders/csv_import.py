@@ -4,11 +4,32 @@ import csv
 import io
 
 COLUMNS = [
-    "merchant_reference", "type", "hub", "customer_name", "customer_phone", "customer_email",
-    "address", "postcode", "city", "country", "lat", "lng", "window_start", "window_end",
-    "window2_start", "window2_end", "service_minutes", "load_kg", "load_m3", "load_parcels",
-    "priority", "required_skills", "proof_of_delivery", "cash_on_delivery", "instructions",
-]  # fmt: skip
+    "merchant_reference",
+    "type",
+    "hub",
+    "customer_name",
+    "customer_phone",
+    "customer_email",
+    "address",
+    "postcode",
+    "city",
+    "country",
+    "lat",
+    "lng",
+    "window_start",
+    "window_end",
+    "window2_start",
+    "window2_end",
+    "service_minutes",
+    "load_kg",
+    "load_m3",
+    "load_parcels",
+    "priority",
+    "required_skills",
+    "proof_of_delivery",
+    "cash_on_delivery",
+    "instructions",
+]
 REQUIRED = ("merchant_reference", "customer_name", "address", "window_start", "window_end")
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -33,16 +54,25 @@ def row_to_order(record: dict) -> dict:
         windows.append({"start": get("window2_start"), "end": get("window2_end")})
     row = {
         "merchant_reference": get("merchant_reference"),
-        "customer": {"name": get("customer_name"), "phone": get("customer_phone") or "",
-                     "email": get("customer_email") or ""},
-        "address": {"text": get("address"), "postcode": get("postcode") or "", "city": get("city") or "",
-                    "country": get("country") or "", "lat": get("lat"), "lng": get("lng")},
+        "customer": {
+            "name": get("customer_name"),
+            "phone": get("customer_phone") or "",
+            "email": get("customer_email") or "",
+        },
+        "address": {
+            "text": get("address"),
+            "postcode": get("postcode") or "",
+            "city": get("city") or "",
+            "country": get("country") or "",
+            "lat": get("lat"),
+            "lng": get("lng"),
+        },
         "time_windows": windows,
         "load": {key: get(f"load_{key}") for key in ("kg", "m3", "parcels") if get(f"load_{key}")},
         "required_skills": _split(record.get("required_skills")),
         "proof_of_delivery": _split(record.get("proof_of_delivery")),
         "instructions": get("instructions") or "",
-    }  # fmt: skip
+    }
     for name in ("type", "hub", "service_minutes", "priority", "cash_on_delivery"):
         if get(name) is not None:
             row[name] = get(name)

@@ -25,9 +25,21 @@ HELSINKI_SHA256 = "b73e9c2c82054d654209b0127f1c3287d5900d6780a6083bf3a45ead8ba3e
 
 # Ways cars, vans and cargo bikes use; cycleways are optional.
 DRIVABLE_HIGHWAYS = (
-    "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link", "secondary",
-    "secondary_link", "tertiary", "tertiary_link", "unclassified", "residential", "living_street", "service",
-)  # fmt: skip
+    "motorway",
+    "motorway_link",
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "service",
+)
 
 
 # --- Normalisation: orders.geocoding folds queries with these, so both sides always agree -----
@@ -161,13 +173,18 @@ def read_address_points(path: Path | str, *, city: str = "") -> list[dict]:
         for housenumber in tags.get("addr:housenumber", "").split(";"):
             if not housenumber.strip():
                 continue
-            points.append({
-                "street": street, "housenumber": housenumber.strip(),
-                "postcode": tags.get("addr:postcode", "").strip(), "city": tags.get("addr:city", "").strip() or city,
-                "country": tags.get("addr:country", "").strip().upper()[:2],
-                "lat": round(position[0], 7), "lng": round(position[1], 7),
-                "normalized": address_key(street, housenumber),
-            })  # fmt: skip
+            points.append(
+                {
+                    "street": street,
+                    "housenumber": housenumber.strip(),
+                    "postcode": tags.get("addr:postcode", "").strip(),
+                    "city": tags.get("addr:city", "").strip() or city,
+                    "country": tags.get("addr:country", "").strip().upper()[:2],
+                    "lat": round(position[0], 7),
+                    "lng": round(position[1], 7),
+                    "normalized": address_key(street, housenumber),
+                }
+            )
     return points
 
 

@@ -34,8 +34,12 @@ def intake_rows(*, actor: Actor, rows: list, request=None) -> dict:
         if isinstance(outcome, dict):
             results[index] = _error(index, data["merchant_reference"], outcome)
         else:
-            results[index] = {"index": index, "status": "created", "merchant_reference": outcome.merchant_reference,
-                              "order": order_summary(outcome, request)}  # fmt: skip
+            results[index] = {
+                "index": index,
+                "status": "created",
+                "merchant_reference": outcome.merchant_reference,
+                "order": order_summary(outcome, request),
+            }
     created_count = sum(1 for result in results if result["status"] == "created")
     return {
         "summary": {"total": len(rows), "created": created_count, "failed": len(rows) - created_count},

@@ -6,9 +6,10 @@ from rest_framework import serializers
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderType, ProofOfDelivery
 
-SKILL = serializers.RegexField(r"^[a-z0-9][a-z0-9_-]{0,39}$", error_messages={
-    "invalid": "Skills are lower-case words of letters, digits, '-' or '_' (e.g. 'refrigerated')."
-})  # fmt: skip
+SKILL = serializers.RegexField(
+    r"^[a-z0-9][a-z0-9_-]{0,39}$",
+    error_messages={"invalid": "Skills are lower-case words of letters, digits, '-' or '_' (e.g. 'refrigerated')."},
+)
 
 
 class CustomerSerializer(serializers.Serializer):
@@ -21,8 +22,13 @@ class AddressInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=500)
     postcode = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     city = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    country = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, allow_blank=True, default="",
-                                     error_messages={"invalid": "Use a two-letter ISO country code."})  # fmt: skip
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": "Use a two-letter ISO country code."},
+    )
     lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
 
@@ -106,9 +112,10 @@ class OrderWriteSerializer(serializers.Serializer):
 
 class OrderCreateSerializer(OrderWriteSerializer):
     slot_hold = serializers.IntegerField(
-        required=False, help_text="A slot hold from /api/slots/holds: its window becomes the order's and the hold is "
+        required=False,
+        help_text="A slot hold from /api/slots/holds: its window becomes the order's and the hold is "
         "confirmed (time_windows and hub may then be left out).",
-    )  # fmt: skip
+    )
 
 
 class OrderUpdateSerializer(OrderWriteSerializer):
@@ -154,11 +161,27 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "merchant_reference", "type", "status", "hub", "customer", "address",
-            "time_windows", "delivery_date", "service_minutes", "load", "priority",
-            "required_skills", "proof_of_delivery", "cash_on_delivery", "instructions",
-            "tracking_token", "tracking_url", "created_at", "updated_at",
-        ]  # fmt: skip
+            "id",
+            "merchant_reference",
+            "type",
+            "status",
+            "hub",
+            "customer",
+            "address",
+            "time_windows",
+            "delivery_date",
+            "service_minutes",
+            "load",
+            "priority",
+            "required_skills",
+            "proof_of_delivery",
+            "cash_on_delivery",
+            "instructions",
+            "tracking_token",
+            "tracking_url",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_customer(self, order) -> dict:
         return {
@@ -169,11 +192,17 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
     def get_address(self, order) -> dict:
         return {
-            "text": order.address_text, "postcode": order.postcode, "city": order.city,
-            "country": order.country, "lat": order.lat, "lng": order.lng,
-            "geocode_confidence": order.geocode_confidence, "geocode_source": order.geocode_source,
-            "address_issue": order.address_issue or None, "address_issue_detail": order.address_issue_detail,
-        }  # fmt: skip
+            "text": order.address_text,
+            "postcode": order.postcode,
+            "city": order.city,
+            "country": order.country,
+            "lat": order.lat,
+            "lng": order.lng,
+            "geocode_confidence": order.geocode_confidence,
+            "geocode_source": order.geocode_source,
+            "address_issue": order.address_issue or None,
+            "address_issue_detail": order.address_issue_detail,
+        }
 
     def get_load(self, order) -> dict:
         return {"kg": order.load_kg, "m3": order.load_m3, "parcels": order.load_parcels}

@@ -16,9 +16,15 @@ from orders.models import Order, OrderEvent
 
 DUPLICATE_MESSAGE = "An order with this merchant_reference already exists."
 ROW_FIELDS = (
-    "merchant_reference", "type", "service_minutes", "priority", "required_skills",
-    "proof_of_delivery", "cash_on_delivery", "instructions",
-)  # fmt: skip
+    "merchant_reference",
+    "type",
+    "service_minutes",
+    "priority",
+    "required_skills",
+    "proof_of_delivery",
+    "cash_on_delivery",
+    "instructions",
+)
 
 
 def _apply_row(order: Order, row: dict) -> None:
@@ -183,8 +189,12 @@ def order_update(*, actor: Actor, order: Order, changes: dict) -> Order:
 def _revalidate_address(order: Order, changes: dict) -> None:
     address = changes.get("address") or {}
     if "address" in changes and address.get("lat") is None:
-        row_address = {"text": order.address_text, "postcode": order.postcode, "city": order.city,
-                       "country": order.country}  # fmt: skip
+        row_address = {
+            "text": order.address_text,
+            "postcode": order.postcode,
+            "city": order.city,
+            "country": order.country,
+        }
     else:
         row_address = {"lat": address.get("lat", order.lat), "lng": address.get("lng", order.lng)}
     hub = changes.get("hub", order.hub)

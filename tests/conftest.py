@@ -179,6 +179,12 @@ def merchant_client(api_key):
 @pytest.fixture
 def hub(organization):
     return Hub.objects.create(
-        organization=organization, code="hel-1", name="Helsinki Central", address="Mannerheimintie 1",
-        lat=60.1699, lng=24.9384, timezone="Europe/Helsinki", service_radius_km=10,
-    )  # fmt: skip
+        organization=organization,
+        code="hel-1",
+        name="Helsinki Central",
+        address="Mannerheimintie 1",
+        lat=60.1699,
+        lng=24.9384,
+        timezone="Europe/Helsinki",
+        service_radius_km=10,
+    )

@@ -12,9 +12,13 @@ from tests.workers import celery_worker_process
 
 def _expired_record(organization, key="old"):
     return IdempotencyRecord.objects.create(
-        organization=organization, key=key, method="POST", path="/api/orders", request_hash="x",
+        organization=organization,
+        key=key,
+        method="POST",
+        path="/api/orders",
+        request_hash="x",
         created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=30),
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.django_db(transaction=True)

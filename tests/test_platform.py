@@ -13,9 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_python(code: str, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "WAYPOINT_INPROCESS_WORKER"}}
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 SHOW_MODE = (
@@ -30,8 +34,11 @@ def test_embedded_default_needs_nothing_configured():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer", "memory://", "True"
-    ]  # fmt: skip
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "memory://",
+        "True",
+    ]
 
 
 def test_environment_switches_to_postgres_and_redis():
@@ -54,14 +61,20 @@ def test_empty_database_url_falls_back_to_sqlite():
 
 def test_production_settings_pass_the_deploy_check():
     env = {
-        "WAYPOINT_PRODUCTION": "1", "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret-key-for-check",
-        "DJANGO_ALLOWED_HOSTS": "waypoint.example.com", "DATABASE_URL": "postgres://u:p@db:5432/waypoint",
+        "WAYPOINT_PRODUCTION": "1",
+        "DJANGO_SECRET_KEY": "x" * 64 + "-production-secret-key-for-check",
+        "DJANGO_ALLOWED_HOSTS": "waypoint.example.com",
+        "DATABASE_URL": "postgres://u:p@db:5432/waypoint",
         "REDIS_URL": "redis://cache:6379/0",
-    }  # fmt: skip
+    }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
 

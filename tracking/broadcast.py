@@ -133,8 +133,10 @@ class _Batcher:
 
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
-        batched = [(group, events[0] if len(events) == 1 else {"type": "batch", "events": events})
-                   for group, events in pending.items()]  # fmt: skip
+        batched = [
+            (group, events[0] if len(events) == 1 else {"type": "batch", "events": events})
+            for group, events in pending.items()
+        ]
         self.loop.create_task(_send_all(batched))
 
 

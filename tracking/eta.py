@@ -85,9 +85,11 @@ def etas_update(
         return []
     # One statement for all of a route's changes: this runs on every position of every driver.
     StopEta.objects.bulk_create(
-        [row for _stop, row, _previous in updates], update_conflicts=True, unique_fields=["stop"],
+        [row for _stop, row, _previous in updates],
+        update_conflicts=True,
+        unique_fields=["stop"],
         update_fields=["eta", "window_start", "window_end", "late", "computed_at"],
-    )  # fmt: skip
+    )
     for stop, row, previous in updates:
         if row.late and not (previous and previous.late):
             _raise_late_risk(stop, row.eta)
@@ -105,18 +107,29 @@ def _changed_estimate(stop: Stop, previous: StopEta | None, eta: dt.datetime, no
 def _change(stop: Stop, row: StopEta) -> dict:
     order = stop.order
     return {
-        "stop_id": stop.pk, "order_id": order.pk, "route_id": stop.route_id, "hub_id": order.hub_id,
-        "organization_id": order.organization_id, "tracking_token": order.tracking_token,
-        "eta": row.eta.isoformat(), "eta_window_start": row.window_start.isoformat(),
-        "eta_window_end": row.window_end.isoformat(), "late": row.late,
-    }  # fmt: skip
+        "stop_id": stop.pk,
+        "order_id": order.pk,
+        "route_id": stop.route_id,
+        "hub_id": order.hub_id,
+        "organization_id": order.organization_id,
+        "tracking_token": order.tracking_token,
+        "eta": row.eta.isoformat(),
+        "eta_window_start": row.window_start.isoformat(),
+        "eta_window_end": row.window_end.isoformat(),
+        "late": row.late,
+    }
 
 
 def _raise_late_risk(stop: Stop, eta: dt.datetime) -> None:
     order = stop.order
     minutes = round((eta - order.window_end).total_seconds() / 60)
     exception_raise(
-        organization=order.organization, kind="late_risk", cause=f"late_risk:stop:{stop.pk}", severity="warning",
+        organization=order.organization,
+        kind="late_risk",
+        cause=f"late_risk:stop:{stop.pk}",
+        severity="warning",
         message=f"Order {order.merchant_reference} is expected {minutes} min after its window ends.",
-        order=order, route=stop.route, driver=stop.route.driver,
-    )  # fmt: skip
+        order=order,
+        route=stop.route,
+        driver=stop.route.driver,
+    )

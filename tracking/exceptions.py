@@ -27,12 +27,18 @@ SUGGESTIONS = {
 
 def exception_payload(exception: DeliveryException) -> dict:
     return {
-        "id": exception.pk, "kind": exception.kind, "severity": exception.severity, "status": exception.status,
-        "message": exception.message, "suggested_actions": exception.suggested_actions,
-        "order_id": exception.order_id, "route_id": exception.route_id, "driver_id": exception.driver_id,
+        "id": exception.pk,
+        "kind": exception.kind,
+        "severity": exception.severity,
+        "status": exception.status,
+        "message": exception.message,
+        "suggested_actions": exception.suggested_actions,
+        "order_id": exception.order_id,
+        "route_id": exception.route_id,
+        "driver_id": exception.driver_id,
         "assigned_to": exception.assigned_to.username if exception.assigned_to else None,
         "created_at": exception.created_at.isoformat(),
-    }  # fmt: skip
+    }
 
 
 def exception_raise(
@@ -46,9 +52,16 @@ def exception_raise(
     try:
         with transaction.atomic():
             exception = DeliveryException.objects.create(
-                organization=organization, kind=kind, cause=cause, message=message[:300], severity=severity,
-                order=order, route=route, driver=driver, suggested_actions=SUGGESTIONS.get(kind, []),
-            )  # fmt: skip
+                organization=organization,
+                kind=kind,
+                cause=cause,
+                message=message[:300],
+                severity=severity,
+                order=order,
+                route=route,
+                driver=driver,
+                suggested_actions=SUGGESTIONS.get(kind, []),
+            )
             ExceptionEvent.objects.create(exception=exception, kind="raised", actor="system", note=message[:1000])
             _announce(exception, "exception.raised")
             events.publish_on_commit("exception_raised", {"exception_id": exception.pk, "kind": kind})
@@ -72,8 +85,13 @@ def _change(exception: DeliveryException, *, actor, kind: str, note: str, mutate
 
 
 def exception_acknowledge(*, actor, exception: DeliveryException, note: str = "") -> DeliveryException:
-    return _change(exception, actor=actor, kind="acknowledged", note=note,
-                   mutate=lambda e: e.apply_transition(ExceptionStatus.ACKNOWLEDGED))  # fmt: skip
+    return _change(
+        exception,
+        actor=actor,
+        kind="acknowledged",
+        note=note,
+        mutate=lambda e: e.apply_transition(ExceptionStatus.ACKNOWLEDGED),
+    )
 
 
 def exception_assign(*, actor, exception: DeliveryException, user, note: str = "") -> DeliveryException:

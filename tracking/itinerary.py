@@ -20,14 +20,29 @@ TO_SERVE = (StopStatus.PLANNED, StopStatus.IN_PROGRESS)
 # The columns read per model, with the alias each table has in the statement below.
 COLUMNS = (
     ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival")),
-    ("o", Order, ("id", "organization_id", "hub_id", "merchant_reference", "status", "lat", "lng", "service_minutes",
-                  "window_start", "window_end", "tracking_token")),
+    (
+        "o",
+        Order,
+        (
+            "id",
+            "organization_id",
+            "hub_id",
+            "merchant_reference",
+            "status",
+            "lat",
+            "lng",
+            "service_minutes",
+            "window_start",
+            "window_end",
+            "tracking_token",
+        ),
+    ),
     ("e", StopEta, ("stop_id", "eta", "window_start", "window_end", "late", "computed_at")),
     ("r", Route, ("id", "plan_id", "vehicle_id", "driver_id", "broken_down")),
     ("p", Plan, ("id", "organization_id", "hub_id", "date", "wave", "status")),
     ("h", Hub, ("id", "lat", "lng", "timezone")),
     ("v", Vehicle, ("id", "type")),
-)  # fmt: skip
+)
 
 
 @dataclass

@@ -93,10 +93,15 @@ def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]
     values = _position_values(fix)
     hub_id = stop.order.hub_id if stop is not None and stop.order.hub_id else driver.home_hub_id
     staff = {
-        "type": "driver.position", "driver_id": driver.pk, "driver_name": driver.name, "hub_id": hub_id,
-        "route_id": stop.route_id if stop else None, "next_stop_id": stop.pk if stop else None,
-        "next_order_id": stop.order_id if stop else None, **values,
-    }  # fmt: skip
+        "type": "driver.position",
+        "driver_id": driver.pk,
+        "driver_name": driver.name,
+        "hub_id": hub_id,
+        "route_id": stop.route_id if stop else None,
+        "next_stop_id": stop.pk if stop else None,
+        "next_order_id": stop.order_id if stop else None,
+        **values,
+    }
     messages = [(tower_group(driver.organization_id), staff), (board_group(hub_id), staff)]
     # A delivered or failed order's customer no longer sees the driver, even before the stop is closed.
     heading_to = stop.order_id if stop is not None and stop.order.status not in CLOSED_STATUSES else None
@@ -133,9 +138,12 @@ def _heading_remember(driver_id: int, heading_to: int | None, *, changed: bool) 
 def _customer_driver(driver, values: dict) -> dict:
     """What a customer may see of the driver: a first name and a point, nothing else."""
     return {
-        "driver_first_name": driver.first_name, "lat": values["lat"], "lng": values["lng"],
-        "heading_deg": values.get("heading_deg"), "recorded_at": values["recorded_at"],
-    }  # fmt: skip
+        "driver_first_name": driver.first_name,
+        "lat": values["lat"],
+        "lng": values["lng"],
+        "heading_deg": values.get("heading_deg"),
+        "recorded_at": values["recorded_at"],
+    }
 
 
 def _eta_messages(organization_id: int, changed: list[dict], closed: set[int]) -> list[tuple[str, dict]]:
@@ -213,8 +221,10 @@ def _finish(kpis: dict) -> dict:
 def kpis_publish(*, organization_id: int) -> None:
     organization = Organization.objects.get(pk=organization_id)
     day = organization_today(organization)
-    tower_publish(organization_id, {"type": "kpis", "date": day.isoformat(), "kpis": kpis_for_day(
-        organization=organization, day=day)})  # fmt: skip
+    tower_publish(
+        organization_id,
+        {"type": "kpis", "date": day.isoformat(), "kpis": kpis_for_day(organization=organization, day=day)},
+    )
 
 
 # --- Order status (domain events) -------------------------------------------------------------
@@ -228,8 +238,10 @@ def on_order_status_changed(payload: dict) -> None:
     tracking_publish(order.pk, {"type": "order.status", "status": order.status})
     if order.status in CLOSED_STATUSES:
         tracking_publish(order.pk, {"type": "driver.hidden"})
-    tower_publish(order.organization_id, {"type": "order.status", "order_id": order.pk, "hub_id": order.hub_id,
-                                          "status": order.status})  # fmt: skip
+    tower_publish(
+        order.organization_id,
+        {"type": "order.status", "order_id": order.pk, "hub_id": order.hub_id, "status": order.status},
+    )
     transaction.on_commit(lambda: kpis_publish(organization_id=order.organization_id))
 
 
@@ -265,19 +277,35 @@ def route_payload(route: Route) -> dict:
     rows = []
     for stop in stops:
         stop_eta = getattr(stop, "eta", None)
-        rows.append({
-            "id": stop.pk, "order_id": stop.order_id, "reference": stop.order.merchant_reference,
-            "sequence": stop.sequence, "lat": stop.order.lat, "lng": stop.order.lng, "status": stop.status,
-            "order_status": stop.order.status, "state": stop_state(stop, stop_eta),
-            "planned_arrival": stop.planned_arrival.isoformat(),
-            "eta": stop_eta.eta.isoformat() if stop_eta else None, "late": bool(stop_eta and stop_eta.late),
-        })  # fmt: skip
+        rows.append(
+            {
+                "id": stop.pk,
+                "order_id": stop.order_id,
+                "reference": stop.order.merchant_reference,
+                "sequence": stop.sequence,
+                "lat": stop.order.lat,
+                "lng": stop.order.lng,
+                "status": stop.status,
+                "order_status": stop.order.status,
+                "state": stop_state(stop, stop_eta),
+                "planned_arrival": stop.planned_arrival.isoformat(),
+                "eta": stop_eta.eta.isoformat() if stop_eta else None,
+                "late": bool(stop_eta and stop_eta.late),
+            }
+        )
     done = sum(1 for row in rows if row["state"] in ("delivered", "failed"))
     return {
-        "id": route.pk, "plan_id": route.plan_id, "hub_id": route.plan.hub_id, "color": route.color,
-        "driver_id": route.driver_id, "driver_name": route.driver.name if route.driver else None,
-        "vehicle": route.vehicle.name, "done": done, "total": len(rows), "stops": rows,
-    }  # fmt: skip
+        "id": route.pk,
+        "plan_id": route.plan_id,
+        "hub_id": route.plan.hub_id,
+        "color": route.color,
+        "driver_id": route.driver_id,
+        "driver_name": route.driver.name if route.driver else None,
+        "vehicle": route.vehicle.name,
+        "done": done,
+        "total": len(rows),
+        "stops": rows,
+    }
 
 
 def tower_snapshot(*, organization, day: dt.date | None = None) -> dict:
@@ -291,20 +319,29 @@ def tower_snapshot(*, organization, day: dt.date | None = None) -> dict:
     ).select_related("driver")
     for position in latest:
         route = route_of_driver.get(position.driver_id)
-        drivers.append({
-            "type": "driver.position", "driver_id": position.driver_id, "driver_name": position.driver.name,
-            "hub_id": route["hub_id"] if route else position.driver.home_hub_id,
-            "route_id": route["id"] if route else None, **_position_values(position),
-        })  # fmt: skip
+        drivers.append(
+            {
+                "type": "driver.position",
+                "driver_id": position.driver_id,
+                "driver_name": position.driver.name,
+                "hub_id": route["hub_id"] if route else position.driver.home_hub_id,
+                "route_id": route["id"] if route else None,
+                **_position_values(position),
+            }
+        )
     hubs = [
         {"id": hub.pk, "name": hub.name, "code": hub.code, "lat": hub.lat, "lng": hub.lng, "timezone": hub.timezone}
         for hub in hub_list(organization=organization)
     ]
     return {
-        "type": "snapshot", "date": day.isoformat(), "hubs": hubs, "drivers": drivers, "routes": routes,
+        "type": "snapshot",
+        "date": day.isoformat(),
+        "hubs": hubs,
+        "drivers": drivers,
+        "routes": routes,
         "kpis": kpis_for_day(organization=organization, day=day),
         "exceptions": [exception_payload(e) for e in exception_list_open(organization=organization)[:200]],
-    }  # fmt: skip
+    }
 
 
 def order_live_stop(order) -> Stop | None:
@@ -319,8 +356,13 @@ def order_live_stop(order) -> Stop | None:
 
 def tracking_snapshot(order) -> dict:
     """What the customer's page shows: status, the ETA window, and the driver only when heading here."""
-    snapshot = {"type": "snapshot", "status": order.status, "eta_window_start": None, "eta_window_end": None,
-                "driver": None}  # fmt: skip
+    snapshot = {
+        "type": "snapshot",
+        "status": order.status,
+        "eta_window_start": None,
+        "eta_window_end": None,
+        "driver": None,
+    }
     stop = order_live_stop(order)
     if stop is None or order.status in CLOSED_STATUSES or stop.status == StopStatus.DONE:
         return snapshot
@@ -384,8 +426,11 @@ def position_message_receive(*, driver, message: dict) -> dict:
 
     raw = [message] if message.get("type") == "position" else message.get("positions")
     if not isinstance(raw, list) or not raw or len(raw) > MAX_SOCKET_BATCH:
-        return {"type": "error", "code": "invalid_message",
-                "message": f"Send a position, or positions as a list of 1 to {MAX_SOCKET_BATCH}."}  # fmt: skip
+        return {
+            "type": "error",
+            "code": "invalid_message",
+            "message": f"Send a position, or positions as a list of 1 to {MAX_SOCKET_BATCH}.",
+        }
     fixes, indexes, malformed = [], [], []
     for index, item in enumerate(raw):
         serializer = FixSerializer(data=item if isinstance(item, dict) else {})
@@ -397,6 +442,9 @@ def position_message_receive(*, driver, message: dict) -> dict:
     result = position_receive(driver=driver, fixes=fixes) if fixes else BatchResult()
     rejected = [{"index": indexes[r["index"]], "reason": r["reason"]} for r in result.rejected]
     return {
-        "type": "ack", "ref": message.get("ref"), "accepted": len(result.accepted), "duplicates": result.duplicates,
+        "type": "ack",
+        "ref": message.get("ref"),
+        "accepted": len(result.accepted),
+        "duplicates": result.duplicates,
         "rejected": sorted(malformed + rejected, key=lambda r: r["index"]),
-    }  # fmt: skip
+    }

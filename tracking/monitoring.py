@@ -39,11 +39,15 @@ def check_off_route(route: Route, stops: list, position: tuple[float, float], *,
     away = distance_to_leg_m(position, origin, target)
     if away > OFF_ROUTE_M:
         exception_raise(
-            organization=route.plan.organization, kind="off_route", cause=f"off_route:route:{route.pk}",
+            organization=route.plan.organization,
+            kind="off_route",
+            cause=f"off_route:route:{route.pk}",
             message=f"{route.driver.name if route.driver else 'The driver'} is {away / 1000:.1f} km away from the "
             f"way to {stops[0].order.merchant_reference}.",
-            route=route, driver=route.driver, order=stops[0].order,
-        )  # fmt: skip
+            route=route,
+            driver=route.driver,
+            order=stops[0].order,
+        )
 
 
 def _active_routes(now: dt.datetime):
@@ -54,7 +58,7 @@ def _active_routes(now: dt.datetime):
             driver__isnull=False,
             start_time__lte=now,
             stops__status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS],
-        )  # fmt: skip
+        )
         .filter(end_time__gte=now - dt.timedelta(hours=2))
         .select_related("driver", "plan__organization")
         .distinct()
@@ -71,17 +75,28 @@ def detect_silent_and_idle_drivers(*, now: dt.datetime | None = None) -> int:
         latest = LatestPosition.objects.filter(driver=route.driver).first()
         if latest is None or now - latest.recorded_at > silent_after:
             minutes = "any" if latest is None else f"{(now - latest.recorded_at).total_seconds() / 60:.0f} min of"
-            raised += bool(exception_raise(
-                organization=route.plan.organization, kind="no_position", severity="critical",
-                cause=f"no_position:route:{route.pk}", route=route, driver=route.driver,
-                message=f"No position from {route.driver.name} for {minutes} time on an active route.",
-            ))  # fmt: skip
+            raised += bool(
+                exception_raise(
+                    organization=route.plan.organization,
+                    kind="no_position",
+                    severity="critical",
+                    cause=f"no_position:route:{route.pk}",
+                    route=route,
+                    driver=route.driver,
+                    message=f"No position from {route.driver.name} for {minutes} time on an active route.",
+                )
+            )
         elif _idle(route, latest, now, idle_after):
-            raised += bool(exception_raise(
-                organization=route.plan.organization, kind="driver_idle", cause=f"driver_idle:route:{route.pk}",
-                route=route, driver=route.driver,
-                message=f"{route.driver.name} has not moved for {idle_after.total_seconds() / 60:.0f} minutes.",
-            ))  # fmt: skip
+            raised += bool(
+                exception_raise(
+                    organization=route.plan.organization,
+                    kind="driver_idle",
+                    cause=f"driver_idle:route:{route.pk}",
+                    route=route,
+                    driver=route.driver,
+                    message=f"{route.driver.name} has not moved for {idle_after.total_seconds() / 60:.0f} minutes.",
+                )
+            )
     return raised
 
 
@@ -99,10 +114,13 @@ def _idle(route, latest, now, idle_after) -> bool:
 def on_order_failed(payload: dict) -> None:
     order = Order.objects.select_related("organization").get(pk=payload["order_id"])
     exception_raise(
-        organization=order.organization, kind="failed_attempt", cause=f"failed_attempt:order:{order.pk}",
+        organization=order.organization,
+        kind="failed_attempt",
+        cause=f"failed_attempt:order:{order.pk}",
         message=f"Delivery of {order.merchant_reference} failed: {payload.get('reason') or 'no reason given'}.",
-        order=order, severity="critical",
-    )  # fmt: skip
+        order=order,
+        severity="critical",
+    )
 
 
 def on_order_address(payload: dict) -> None:
@@ -111,9 +129,13 @@ def on_order_address(payload: dict) -> None:
     order = Order.objects.select_related("organization").get(pk=payload["order_id"])
     if order.address_issue:
         exception_raise(
-            organization=order.organization, kind="address_issue", cause=f"address_issue:order:{order.pk}",
-            message=f"{order.merchant_reference}: {order.address_issue_detail}", order=order, severity="info",
-        )  # fmt: skip
+            organization=order.organization,
+            kind="address_issue",
+            cause=f"address_issue:order:{order.pk}",
+            message=f"{order.merchant_reference}: {order.address_issue_detail}",
+            order=order,
+            severity="info",
+        )
 
 
 def on_plan_optimized(payload: dict) -> None:
@@ -122,6 +144,9 @@ def on_plan_optimized(payload: dict) -> None:
     if count:
         plan = overflow.first().plan
         exception_raise(
-            organization=plan.organization, kind="capacity_overflow", cause=f"capacity_overflow:plan:{plan.pk}",
-            message=f"{count} orders of the {plan.date} plan do not fit the fleet's capacity.", severity="warning",
-        )  # fmt: skip
+            organization=plan.organization,
+            kind="capacity_overflow",
+            cause=f"capacity_overflow:plan:{plan.pk}",
+            message=f"{count} orders of the {plan.date} plan do not fit the fleet's capacity.",
+            severity="warning",
+        )

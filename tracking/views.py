@@ -77,10 +77,12 @@ def slot_choices(order) -> list[tuple[str, str]]:
     offers = order_next_slots(organization=order.organization, order=order, days=7, limit=6).slots
     tz = order.hub.tz
     return [
-        (f"{o.start.isoformat()}|{o.end.isoformat()}",
-         f"{o.start.astimezone(tz):%a %d %b %H:%M}–{o.end.astimezone(tz):%H:%M}")
+        (
+            f"{o.start.isoformat()}|{o.end.isoformat()}",
+            f"{o.start.astimezone(tz):%a %d %b %H:%M}–{o.end.astimezone(tz):%H:%M}",
+        )
         for o in offers
-    ]  # fmt: skip
+    ]
 
 
 class RescheduleForm(CustomerForm):

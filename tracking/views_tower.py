@@ -79,15 +79,19 @@ def tower_order(request, pk):
         raise Http404("No such order.")
     events = list(order_events(order=order))
     # Proof of delivery travels in the delivered (or failed) event's details when the app sent it.
-    proof = next((e.details for e in reversed(events) if e.kind in ("order_delivered", "order_failed") and e.details),
-                 None)  # fmt: skip
+    proof = next(
+        (e.details for e in reversed(events) if e.kind in ("order_delivered", "order_failed") and e.details), None
+    )
     stop = live.order_live_stop(order)
     context = {
-        "order": order, "events": events, "proof": proof, "stop": stop,
+        "order": order,
+        "events": events,
+        "proof": proof,
+        "stop": stop,
         "eta": StopEta.objects.filter(stop=stop).first() if stop else None,
         "exceptions": DeliveryException.objects.filter(organization=organization, order=order)[:20],
         "tz": order.hub.tz if order.hub else dt.UTC,
-    }  # fmt: skip
+    }
     return render(request, "tower/order.html", context)
 
 

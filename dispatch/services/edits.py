@@ -123,9 +123,15 @@ def _movable(stop: Stop, route: Route) -> None:
 
 
 def stop_move(
-    *, actor: Actor, plan: Plan, stop_id: int, route_id: int, position: int,
-    expected_version: int | None, force: bool = False,
-) -> Plan:  # fmt: skip
+    *,
+    actor: Actor,
+    plan: Plan,
+    stop_id: int,
+    route_id: int,
+    position: int,
+    expected_version: int | None,
+    force: bool = False,
+) -> Plan:
     """Move a stop to `position` (1-based) of a route (the same or another)."""
     with plan_edit(plan=plan, expected_version=expected_version) as plan:
         routes = {r.pk: r for r in routes_lock(plan=plan)}
@@ -186,9 +192,15 @@ def route_lock_set(*, actor: Actor, plan: Plan, route_id: int, locked: bool, exp
 
 
 def route_swap(
-    *, actor: Actor, plan: Plan, route_id: int, other_route_id: int, swap: str,
-    expected_version: int | None, force: bool = False,
-) -> Plan:  # fmt: skip
+    *,
+    actor: Actor,
+    plan: Plan,
+    route_id: int,
+    other_route_id: int,
+    swap: str,
+    expected_version: int | None,
+    force: bool = False,
+) -> Plan:
     """Swap the drivers (`swap="driver"`) or vehicles (`"vehicle"`) of two routes, then re-time both."""
     if swap not in ("driver", "vehicle"):
         raise FieldValidationError({"swap": ["Must be driver or vehicle."]})

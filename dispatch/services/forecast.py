@@ -88,8 +88,13 @@ def volume_forecast(series: list[float], *, first_day: dt.date, horizon: int) ->
         with warnings.catch_warnings():
             # A perfectly periodic series has zero error, which makes statsmodels' AIC warn.
             warnings.simplefilter("ignore")
-            model = ExponentialSmoothing(np.asarray(series, dtype=float), trend=None, seasonal="add",
-                                         seasonal_periods=7, initialization_method="estimated")  # fmt: skip
+            model = ExponentialSmoothing(
+                np.asarray(series, dtype=float),
+                trend=None,
+                seasonal="add",
+                seasonal_periods=7,
+                initialization_method="estimated",
+            )
             values = model.fit().forecast(horizon)
         if np.all(np.isfinite(values)):
             return [max(0.0, float(v)) for v in values], "holt_winters"
@@ -136,8 +141,10 @@ def hub_forecast(*, hub: Hub, start: dt.date | None = None, horizon: int = 14, h
     since = until - dt.timedelta(days=history_days - 1)
     counts = order_daily_counts(hub=hub, since=since, until=until)
     first = min(counts) if counts else until + dt.timedelta(days=1)
-    history = [(first + dt.timedelta(days=k), counts.get(first + dt.timedelta(days=k), 0))
-               for k in range((until - first).days + 1)]  # fmt: skip
+    history = [
+        (first + dt.timedelta(days=k), counts.get(first + dt.timedelta(days=k), 0))
+        for k in range((until - first).days + 1)
+    ]
     values, method = volume_forecast([float(c) for _, c in history], first_day=first, horizon=horizon)
     profile = hub_profile(hub=hub)
     shares = _slot_shares(hub, since, until)
@@ -168,18 +175,34 @@ def _history_rows(hub: Hub, day: dt.date, count: int, rng: random.Random) -> lis
         start = dt.datetime.combine(day, dt.time(rng.choice(SLOT_STARTS)), tzinfo=hub.tz)
         lat = hub.lat + rng.uniform(-radius_deg, radius_deg)
         lng = hub.lng + rng.uniform(-radius_deg, radius_deg) * 2
-        rows.append({
-            "merchant_reference": f"{HISTORY_PREFIX}-{hub.code}-{day:%Y%m%d}-{index + 1:04d}", "type": "delivery",
-            "hub": hub, "customer": {"name": "Demo Customer", "phone": "", "email": ""},
-            "address": {"text": f"Helsinki {lat:.4f}, {lng:.4f}", "postcode": "", "city": "Helsinki", "country": "FI",
-                        "lat": lat, "lng": lng},
-            "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
-            "service_minutes": rng.choice([2, 3, 4, 5]),
-            "load": {"kg": round(rng.uniform(0.5, 12), 1), "m3": round(rng.uniform(0.005, 0.08), 3),
-                     "parcels": rng.choice([1, 1, 1, 2, 3])},
-            "priority": 0, "required_skills": [], "proof_of_delivery": [], "cash_on_delivery": None,
-            "instructions": "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "merchant_reference": f"{HISTORY_PREFIX}-{hub.code}-{day:%Y%m%d}-{index + 1:04d}",
+                "type": "delivery",
+                "hub": hub,
+                "customer": {"name": "Demo Customer", "phone": "", "email": ""},
+                "address": {
+                    "text": f"Helsinki {lat:.4f}, {lng:.4f}",
+                    "postcode": "",
+                    "city": "Helsinki",
+                    "country": "FI",
+                    "lat": lat,
+                    "lng": lng,
+                },
+                "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
+                "service_minutes": rng.choice([2, 3, 4, 5]),
+                "load": {
+                    "kg": round(rng.uniform(0.5, 12), 1),
+                    "m3": round(rng.uniform(0.005, 0.08), 3),
+                    "parcels": rng.choice([1, 1, 1, 2, 3]),
+                },
+                "priority": 0,
+                "required_skills": [],
+                "proof_of_delivery": [],
+                "cash_on_delivery": None,
+                "instructions": "",
+            }
+        )
     return rows
 
 

@@ -96,9 +96,10 @@ def _write_live(plan, routes, crews, live, result, new_order) -> None:
             stop.status = StopStatus.DROPPED
             stop.save(update_fields=["status", "updated_at"])
         PlanUnassigned.objects.update_or_create(
-            plan=plan, order_id=item.order_id,
+            plan=plan,
+            order_id=item.order_id,
             defaults={"reason": item.reason, "message": REASON_MESSAGES.get(item.reason, item.message)},
-        )  # fmt: skip
+        )
         order = Order.objects.get(pk=item.order_id)
         if order.status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED):
             order_transition(actor=None, order=order, to_status=OrderStatus.VALIDATED, reason=f"off plan {plan.pk}")
@@ -115,10 +116,14 @@ def plan_order_created(*, order_id: int) -> Plan | None:
         return None
     plan = (
         Plan.objects.filter(
-            organization_id=order.organization_id, hub_id=order.hub_id, date=order.delivery_date,
+            organization_id=order.organization_id,
+            hub_id=order.hub_id,
+            date=order.delivery_date,
             status=PlanStatus.DISPATCHED,
-        ).order_by("-wave").first()
-    )  # fmt: skip
+        )
+        .order_by("-wave")
+        .first()
+    )
     if plan is None:
         return None
     with plan_edit(plan=plan, expected_version=None) as plan:
@@ -153,8 +158,9 @@ def plan_order_cancelled(*, order_id: int) -> Plan | None:
         stop.status = StopStatus.DROPPED
         stop.save(update_fields=["status", "updated_at"])
         route = routes[stop.route_id]
-        remaining = sorted((s for s in stops if s.route_id == route.pk and s.status != StopStatus.DROPPED),
-                           key=lambda s: s.sequence)  # fmt: skip
+        remaining = sorted(
+            (s for s in stops if s.route_id == route.pk and s.status != StopStatus.DROPPED), key=lambda s: s.sequence
+        )
         routes_retime(plan=plan, changes={route: remaining}, force=True)
     return plan
 
@@ -190,8 +196,11 @@ def on_order_cancelled(payload: dict) -> None:
 
 
 # The driver's progress on an order moves its stop: arrived = under way, delivered or failed = done.
-STOP_STATUS_FOR_ORDER = {"order_arrived": StopStatus.IN_PROGRESS, "order_delivered": StopStatus.DONE,
-                         "order_failed": StopStatus.DONE}  # fmt: skip
+STOP_STATUS_FOR_ORDER = {
+    "order_arrived": StopStatus.IN_PROGRESS,
+    "order_delivered": StopStatus.DONE,
+    "order_failed": StopStatus.DONE,
+}
 
 
 def stop_progress(*, order_id: int, event: str) -> int:

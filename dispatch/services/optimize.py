@@ -63,8 +63,13 @@ def optimization_job_run(*, job_id: int) -> OptimizationJob:
         job.progress, job.error = [], ""
         job.save()
     try:
-        solution = solve(problem_parse(job.document), budget_s=job.budget_s, seed=job.seed,
-                         on_progress=_progress_writer(job), should_stop=_cancel_checker(job))  # fmt: skip
+        solution = solve(
+            problem_parse(job.document),
+            budget_s=job.budget_s,
+            seed=job.seed,
+            on_progress=_progress_writer(job),
+            should_stop=_cancel_checker(job),
+        )
     except Exception as error:  # a crash must leave the job failed and retryable, never running
         return _finish(job, JobStatus.FAILED, error=f"{type(error).__name__}: {error}"[:500])
     cancelled = OptimizationJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
@@ -141,8 +146,9 @@ def optimization_job_retry(*, job: OptimizationJob) -> OptimizationJob:
     with transaction.atomic():
         job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
-            raise ConflictError(f"Only failed or cancelled jobs can be retried; this one is {job.status}.",
-                                code="job_not_retryable")  # fmt: skip
+            raise ConflictError(
+                f"Only failed or cancelled jobs can be retried; this one is {job.status}.", code="job_not_retryable"
+            )
         job.status, job.cancel_requested, job.finished_at = JobStatus.QUEUED, False, None
         job.save()
         transaction.on_commit(lambda: optimization_job_run_task.delay(job.pk))

@@ -52,9 +52,14 @@ def plan_create(
             last = Plan.objects.filter(hub=hub, date=date).aggregate(last=Max("wave"))["last"]
             wave = (last or 0) + 1
         plan = Plan(
-            organization=actor.organization, hub=hub, date=date, wave=wave, objective=objective,
-            time_budget_s=time_budget_s, allow_drop=allow_drop,
-        )  # fmt: skip
+            organization=actor.organization,
+            hub=hub,
+            date=date,
+            wave=wave,
+            objective=objective,
+            time_budget_s=time_budget_s,
+            allow_drop=allow_drop,
+        )
         plan.full_clean(exclude=["organization", "hub"], validate_unique=False)
         try:
             with transaction.atomic():
@@ -145,9 +150,15 @@ class _Progress:
         self.cancelled = bool(live.values_list("cancel_requested", flat=True).first())
         board_publish(
             self.hub_id,
-            {"type": "plan.progress", "plan_id": self.plan_id, "status": "optimizing", "progress_pct": pct,
-             "best_cost": self.best, "elapsed_s": round(now - self.started, 1)},
-        )  # fmt: skip
+            {
+                "type": "plan.progress",
+                "plan_id": self.plan_id,
+                "status": "optimizing",
+                "progress_pct": pct,
+                "best_cost": self.best,
+                "elapsed_s": round(now - self.started, 1),
+            },
+        )
 
 
 def plan_problem(*, plan: Plan) -> tuple[Built, list[Route]]:
@@ -167,9 +178,14 @@ def plan_problem(*, plan: Plan) -> tuple[Built, list[Route]]:
     kept_orders = {s.order_id for r in kept for s in r.stops.all()}
     orders = list(Order.objects.filter(pk__in=order_ids - kept_orders).order_by("pk"))
     built = build_problem(
-        hub=plan.hub, day=plan.date, crews=crews, orders=orders, objective=plan.objective,
-        allow_drop=plan.allow_drop, pinned=pinned,
-    )  # fmt: skip
+        hub=plan.hub,
+        day=plan.date,
+        crews=crews,
+        orders=orders,
+        objective=plan.objective,
+        allow_drop=plan.allow_drop,
+        pinned=pinned,
+    )
     return built, kept
 
 
@@ -187,9 +203,12 @@ def plan_optimize_run(*, plan_id: int) -> Plan:
     progress = _Progress(plan)
     try:
         result = optimize(
-            built, budget_s=plan.time_budget_s, seed=plan.pk,
-            on_progress=progress.on_progress, should_stop=progress.should_stop,
-        )  # fmt: skip
+            built,
+            budget_s=plan.time_budget_s,
+            seed=plan.pk,
+            on_progress=progress.on_progress,
+            should_stop=progress.should_stop,
+        )
     except Exception as exc:
         logger.exception("Optimizing plan %s failed", plan_id)
         return plan_fail(plan_id=plan_id, error=f"The optimizer failed: {exc}"[:500])
@@ -294,8 +313,12 @@ def _replace_routes(plan: Plan, built: Built, result: PlanResult, old_routes: li
             )
     for order_id in sorted(before - placed):
         if orders[order_id].status == OrderStatus.PLANNED:
-            order_transition(actor=None, order=orders[order_id], to_status=OrderStatus.VALIDATED,
-                             reason=f"left out of plan {plan.pk}")  # fmt: skip
+            order_transition(
+                actor=None,
+                order=orders[order_id],
+                to_status=OrderStatus.VALIDATED,
+                reason=f"left out of plan {plan.pk}",
+            )
 
 
 def route_create(*, plan: Plan, built: Built, result: RouteResult, color: str) -> Route:
@@ -303,9 +326,17 @@ def route_create(*, plan: Plan, built: Built, result: RouteResult, color: str) -
     route = Route.objects.create(plan=plan, vehicle=crew.vehicle, driver=crew.driver, color=color)
     route_apply_timing(route=route, result=result)
     Stop.objects.bulk_create(
-        [Stop(route=route, order_id=s.order_id, sequence=s.sequence, planned_arrival=s.planned_arrival,
-              planned_departure=s.planned_departure) for s in result.stops]
-    )  # fmt: skip
+        [
+            Stop(
+                route=route,
+                order_id=s.order_id,
+                sequence=s.sequence,
+                planned_arrival=s.planned_arrival,
+                planned_departure=s.planned_departure,
+            )
+            for s in result.stops
+        ]
+    )
     return route
 
 
@@ -339,15 +370,20 @@ def plan_dispatch(*, actor: Actor, plan: Plan, expected_version: int | None = No
         stops = Stop.objects.filter(route__plan=plan).exclude(status=StopStatus.DROPPED).select_related("order")
         for stop in sorted(stops, key=lambda s: s.order_id):
             if stop.order.status == OrderStatus.PLANNED:
-                order_transition(actor=actor, order=stop.order, to_status=OrderStatus.DISPATCHED,
-                                 reason=f"plan {plan.pk}")  # fmt: skip
+                order_transition(
+                    actor=actor, order=stop.order, to_status=OrderStatus.DISPATCHED, reason=f"plan {plan.pk}"
+                )
         plan.dispatched_at = clock.now()
         plan.version += 1
         plan.save()
         publish_on_commit(
             "plan_dispatched",
-            {"plan_id": plan.pk, "organization_id": plan.organization_id, "hub_id": plan.hub_id,
-             "date": plan.date.isoformat()},
-        )  # fmt: skip
+            {
+                "plan_id": plan.pk,
+                "organization_id": plan.organization_id,
+                "hub_id": plan.hub_id,
+                "date": plan.date.isoformat(),
+            },
+        )
         board_publish(plan.hub_id, _status_event("plan.dispatched", plan))
     return plan

@@ -87,9 +87,16 @@ def _check_offer(*, template, day, lat, lng, load, now, exclude_order_id=None) -
     if not template.runs_on(day):
         raise SlotUnavailable("not_offered")
     [offer] = slot_offers(
-        hub=template.hub, day=day, lat=lat, lng=lng, load=load, now=now, profile=hub_profile(hub=template.hub),
-        templates=[template], exclude_order_id=exclude_order_id,
-    )  # fmt: skip
+        hub=template.hub,
+        day=day,
+        lat=lat,
+        lng=lng,
+        load=load,
+        now=now,
+        profile=hub_profile(hub=template.hub),
+        templates=[template],
+        exclude_order_id=exclude_order_id,
+    )
     if offer.reason:
         raise SlotUnavailable(offer.reason)
 
@@ -118,12 +125,21 @@ def slot_hold(
         _check_offer(template=template, day=day, lat=lat, lng=lng, load=load, now=now)
         start, end = template.window(day)
         hold = SlotHold.objects.create(
-            organization=actor.organization, hub=hub, template=template, date=day, start=start, end=end,
-            lat=lat, lng=lng, load_kg=load.get("kg", 0), load_m3=load.get("m3", 0),
+            organization=actor.organization,
+            hub=hub,
+            template=template,
+            date=day,
+            start=start,
+            end=end,
+            lat=lat,
+            lng=lng,
+            load_kg=load.get("kg", 0),
+            load_m3=load.get("m3", 0),
             load_parcels=load.get("parcels", 1),
             service_minutes=service_minutes if service_minutes is not None else hub_profile(hub=hub).service_s / 60,
-            expires_at=now + dt.timedelta(minutes=minutes or hold_minutes()), created_by=actor.label,
-        )  # fmt: skip
+            expires_at=now + dt.timedelta(minutes=minutes or hold_minutes()),
+            created_by=actor.label,
+        )
         counter.bookings += 1
         counter.save(update_fields=["bookings"])
     return hold
@@ -145,8 +161,12 @@ def _locked_active_hold(hold: SlotHold, now: dt.datetime) -> SlotHold:
 def _move_order(*, actor: Actor, order: Order, hub: Hub, start: dt.datetime, end: dt.datetime) -> Order:
     """Set the order's window (and hub); a failed order first becomes rescheduled."""
     if order.status == OrderStatus.FAILED:
-        order = order_transition(actor=actor, order=order, to_status=OrderStatus.RESCHEDULED,
-                                 reason=f"Rescheduled to {start:%Y-%m-%d %H:%M}-{end:%H:%M}")  # fmt: skip
+        order = order_transition(
+            actor=actor,
+            order=order,
+            to_status=OrderStatus.RESCHEDULED,
+            reason=f"Rescheduled to {start:%Y-%m-%d %H:%M}-{end:%H:%M}",
+        )
     # Stored as the customer reads it: in the hub's zone.
     changes: dict = {"time_windows": [{"start": start.astimezone(hub.tz), "end": end.astimezone(hub.tz)}]}
     if order.hub_id != hub.pk:
@@ -206,8 +226,15 @@ def order_reschedule(
     load = {"kg": order.load_kg, "m3": order.load_m3, "parcels": order.load_parcels}
     with transaction.atomic():
         _lock_counter(template, day)
-        _check_offer(template=template, day=day, lat=order.lat, lng=order.lng, load=load, now=clock.now(),
-                     exclude_order_id=order.pk)  # fmt: skip
+        _check_offer(
+            template=template,
+            day=day,
+            lat=order.lat,
+            lng=order.lng,
+            load=load,
+            now=clock.now(),
+            exclude_order_id=order.pk,
+        )
         slot_start, slot_end = template.window(day)
         return _move_order(actor=actor, order=order, hub=order.hub, start=slot_start, end=slot_end)
 
@@ -223,10 +250,17 @@ def slot_templates_demo_seed(*, organization) -> int:
             continue
         for hour, price in DEMO_SLOTS:
             slot_template_save(
-                organization=organization, instance=SlotTemplate(),
-                data={"hub": hub, "name": f"{hour:02d}–{hour + 2:02d}", "weekdays": list(WEEKDAYS[:6]),
-                      "start_time": dt.time(hour), "end_time": dt.time(hour + 2), "cutoff_minutes": 120,
-                      "price": Decimal(price)},
-            )  # fmt: skip
+                organization=organization,
+                instance=SlotTemplate(),
+                data={
+                    "hub": hub,
+                    "name": f"{hour:02d}–{hour + 2:02d}",
+                    "weekdays": list(WEEKDAYS[:6]),
+                    "start_time": dt.time(hour),
+                    "end_time": dt.time(hour + 2),
+                    "cutoff_minutes": 120,
+                    "price": Decimal(price),
+                },
+            )
             created += 1
     return created

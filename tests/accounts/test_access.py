@@ -12,8 +12,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def other_order(other_organization):
-    Hub.objects.create(organization=other_organization, code="hel-1", name="Other", address="x",
-                       lat=60.17, lng=24.94, service_radius_km=10)  # fmt: skip
+    Hub.objects.create(
+        organization=other_organization,
+        code="hel-1",
+        name="Other",
+        address="x",
+        lat=60.17,
+        lng=24.94,
+        service_radius_km=10,
+    )
     _, raw = api_key_create(organization=other_organization, created_by=None, name="Other")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
@@ -22,9 +29,14 @@ def other_order(other_organization):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/api/orders/{pk}"), ("patch", "/api/orders/{pk}"), ("post", "/api/orders/{pk}/cancel"),
-     ("get", "/api/orders/{pk}/events"), ("post", "/api/orders/{pk}/transition")],
-)  # fmt: skip
+    [
+        ("get", "/api/orders/{pk}"),
+        ("patch", "/api/orders/{pk}"),
+        ("post", "/api/orders/{pk}/cancel"),
+        ("get", "/api/orders/{pk}/events"),
+        ("post", "/api/orders/{pk}/transition"),
+    ],
+)
 def test_another_tenants_order_answers_404(merchant_client, hub, other_order, method, path):
     response = getattr(merchant_client, method)(path.format(pk=other_order.pk), {"status": "cancelled"}, format="json")
 

@@ -41,14 +41,28 @@ def route(organization, hub, driver):
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(minutes=40)
     for sequence, (reference, lat) in enumerate([("A", 60.1799), ("B", 60.1899)], start=1):
         order = Order.objects.create(
-            organization=organization, hub=hub, merchant_reference=reference, customer_name=f"Customer {reference}",
-            address_text=f"{reference} street", lat=lat, lng=HUB_LNG, status="out_for_delivery",
-            time_windows=[{"start": start.isoformat(), "end": end.isoformat()}], window_start=start, window_end=end,
-            delivery_date=organization_today(organization), service_minutes=5,
-        )  # fmt: skip
+            organization=organization,
+            hub=hub,
+            merchant_reference=reference,
+            customer_name=f"Customer {reference}",
+            address_text=f"{reference} street",
+            lat=lat,
+            lng=HUB_LNG,
+            status="out_for_delivery",
+            time_windows=[{"start": start.isoformat(), "end": end.isoformat()}],
+            window_start=start,
+            window_end=end,
+            delivery_date=organization_today(organization),
+            service_minutes=5,
+        )
         arrival = now + dt.timedelta(minutes=5 * sequence)
-        Stop.objects.create(route=route, order=order, sequence=sequence, planned_arrival=arrival,
-                            planned_departure=arrival + dt.timedelta(minutes=5))  # fmt: skip
+        Stop.objects.create(
+            route=route,
+            order=order,
+            sequence=sequence,
+            planned_arrival=arrival,
+            planned_departure=arrival + dt.timedelta(minutes=5),
+        )
     return route
 
 
@@ -69,8 +83,11 @@ class Phone:
         # Each fix a second later than the previous, starting a minute ago, so each one is newest.
         recorded = clock.now() - dt.timedelta(seconds=60 - self.sent)
         self.sent += 1
-        self.socket.send(json.dumps({"type": "position", "recorded_at": recorded.isoformat(), "lat": lat,
-                                     "lng": HUB_LNG, "speed_mps": 9.0}))  # fmt: skip
+        self.socket.send(
+            json.dumps(
+                {"type": "position", "recorded_at": recorded.isoformat(), "lat": lat, "lng": HUB_LNG, "speed_mps": 9.0}
+            )
+        )
         ack = json.loads(self.socket.recv(timeout=10))
         assert ack["accepted"] == 1, ack
         return ack
@@ -137,8 +154,15 @@ def follow_exceptions_and_reconnect(page: Page, phone: Phone, driver) -> None:
 def test_the_tower_hub_filter_hides_other_hubs(asgi_server, page: Page, route, organization, viewer_user):
     from dispatch.models import Hub
 
-    Hub.objects.create(organization=organization, code="esp-1", name="Espoo", address="Espoo 1", lat=60.2, lng=24.65,
-                       timezone="Europe/Helsinki")  # fmt: skip
+    Hub.objects.create(
+        organization=organization,
+        code="esp-1",
+        name="Espoo",
+        address="Espoo 1",
+        lat=60.2,
+        lng=24.65,
+        timezone="Europe/Helsinki",
+    )
     page.context.add_cookies([{"name": "sessionid", "value": session_cookie(viewer_user), "url": asgi_server}])
     page.goto(f"{asgi_server}/tower/")
     expect(page.locator("[data-kpi=pending]")).to_have_text("2")

@@ -30,9 +30,11 @@ def test_admin_creates_a_key_that_works_and_is_shown_once(page: Page, live_serve
     page.get_by_role("button", name="Create key").click()
     raw_key = page.get_by_test_id("new-key").inner_text().strip()
     response = requests.post(
-        f"{live_server.url}/api/orders", json=order_payload("SO-WEB"), headers={"Authorization": f"Bearer {raw_key}"},
+        f"{live_server.url}/api/orders",
+        json=order_payload("SO-WEB"),
+        headers={"Authorization": f"Bearer {raw_key}"},
         timeout=10,
-    )  # fmt: skip
+    )
     page.reload()
 
     assert response.status_code == 201, response.text

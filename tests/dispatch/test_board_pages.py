@@ -24,8 +24,9 @@ def test_dispatcher_creates_a_plan_from_the_day_page(dispatcher_user, hub):
     client = signed_in(dispatcher_user)
 
     page = client.get(f"/dispatch/?date={DAY}")
-    response = client.post(f"/dispatch/?date={DAY}", {"hub": hub.pk, "date": str(DAY), "objective": "cost",
-                                                      "time_budget_s": 5})  # fmt: skip
+    response = client.post(
+        f"/dispatch/?date={DAY}", {"hub": hub.pk, "date": str(DAY), "objective": "cost", "time_budget_s": 5}
+    )
 
     plan = Plan.objects.get()
     assert page.status_code == 200

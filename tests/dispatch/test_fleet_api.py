@@ -20,15 +20,38 @@ HUB = {
 
 def test_admin_creates_a_hub_vehicle_and_driver(admin_client):
     hub = admin_client.post("/api/hubs", HUB, format="json")
-    vehicle = admin_client.post("/api/vehicles", {
-        "name": "Van 1", "type": "van", "electric": True, "capacity_kg": 800, "capacity_m3": 6, "capacity_parcels": 120,
-        "cost_fixed_per_day": "40.00", "cost_per_km": "0.25", "cost_per_hour": "28.00", "emissions_g_co2_per_km": 0,
-        "range_km": 180, "skills": ["refrigerated"], "home_hub": "hel-2",
-    }, format="json")  # fmt: skip
-    driver = admin_client.post("/api/drivers", {
-        "name": "Mikko Nieminen", "phone": "+358401112233", "home_hub": "hel-2", "skills": ["heavy"],
-        "weekly_shifts": {"mon": {"start": "08:00", "end": "16:30", "breaks": [{"start": "12:00", "end": "12:30"}]}},
-    }, format="json")  # fmt: skip
+    vehicle = admin_client.post(
+        "/api/vehicles",
+        {
+            "name": "Van 1",
+            "type": "van",
+            "electric": True,
+            "capacity_kg": 800,
+            "capacity_m3": 6,
+            "capacity_parcels": 120,
+            "cost_fixed_per_day": "40.00",
+            "cost_per_km": "0.25",
+            "cost_per_hour": "28.00",
+            "emissions_g_co2_per_km": 0,
+            "range_km": 180,
+            "skills": ["refrigerated"],
+            "home_hub": "hel-2",
+        },
+        format="json",
+    )
+    driver = admin_client.post(
+        "/api/drivers",
+        {
+            "name": "Mikko Nieminen",
+            "phone": "+358401112233",
+            "home_hub": "hel-2",
+            "skills": ["heavy"],
+            "weekly_shifts": {
+                "mon": {"start": "08:00", "end": "16:30", "breaks": [{"start": "12:00", "end": "12:30"}]}
+            },
+        },
+        format="json",
+    )
 
     assert (hub.status_code, vehicle.status_code, driver.status_code) == (201, 201, 201), (
         vehicle.json(),
@@ -124,8 +147,15 @@ def test_viewer_cannot_change_the_fleet(viewer_client, admin_client):
 
 
 def test_service_area_by_polygon(organization):
-    hub = Hub(organization=organization, code="p", name="P", address="x", lat=60.17, lng=24.94,
-              service_polygon=[[60.16, 24.93], [60.16, 24.95], [60.18, 24.95], [60.18, 24.93]])  # fmt: skip
+    hub = Hub(
+        organization=organization,
+        code="p",
+        name="P",
+        address="x",
+        lat=60.17,
+        lng=24.94,
+        service_polygon=[[60.16, 24.93], [60.16, 24.95], [60.18, 24.95], [60.18, 24.93]],
+    )
 
     assert hub.covers(60.17, 24.94)
     assert not hub.covers(60.19, 24.94)

@@ -24,8 +24,15 @@ def signed_in(user) -> Client:
 
 def test_a_viewer_sees_the_chart_and_the_shortfall_day(viewer_user, hub, crew, other_organization, frozen):
     history(hub, days=28)
-    Hub.objects.create(organization=other_organization, code="theirs", name="Their hub", address="x", lat=60.1,
-                       lng=24.9, service_radius_km=5)  # fmt: skip
+    Hub.objects.create(
+        organization=other_organization,
+        code="theirs",
+        name="Their hub",
+        address="x",
+        lat=60.1,
+        lng=24.9,
+        service_radius_km=5,
+    )
 
     response = signed_in(viewer_user).get("/dispatch/forecast/")
 

@@ -26,9 +26,18 @@ def history(hub, *, days: int, last: dt.date | None = None, pattern=PATTERN, sta
         day = last - dt.timedelta(days=offset)
         for k in range(pattern[day.weekday()]):
             start = dt.datetime.combine(day, dt.time(10 if k % 4 else 14), tzinfo=hub.tz)
-            orders.append(Order(organization=hub.organization, hub=hub, merchant_reference=f"H-{day}-{k}",
-                                customer_name="x", address_text="x", delivery_date=day, status=status,
-                                window_start=start))  # fmt: skip
+            orders.append(
+                Order(
+                    organization=hub.organization,
+                    hub=hub,
+                    merchant_reference=f"H-{day}-{k}",
+                    customer_name="x",
+                    address_text="x",
+                    delivery_date=day,
+                    status=status,
+                    window_start=start,
+                )
+            )
     Order.objects.bulk_create(orders)
 
 

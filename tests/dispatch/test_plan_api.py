@@ -33,9 +33,14 @@ def test_create_answers_the_draft_plan(dispatcher_client, hub):
     body = response.json()
     assert response.status_code == 201
     assert {k: body[k] for k in ("date", "wave", "objective", "status", "version", "routes", "unassigned")} == {
-        "date": "2026-12-01", "wave": 1, "objective": "distance", "status": "draft", "version": 1,
-        "routes": [], "unassigned": [],
-    }  # fmt: skip
+        "date": "2026-12-01",
+        "wave": 1,
+        "objective": "distance",
+        "status": "draft",
+        "version": 1,
+        "routes": [],
+        "unassigned": [],
+    }
 
 
 def test_create_with_bad_input_gives_field_errors(dispatcher_client, hub, other_organization):
@@ -69,8 +74,9 @@ def test_optimize_answers_202_and_the_plan_shows_routes(
     assert detail["progress"]["progress_pct"] == 100
 
 
-def test_move_with_stale_version_is_409_and_the_current_one_works(dispatcher_client, hub, fleet,
-                                                                   django_capture_on_commit_callbacks):  # fmt: skip
+def test_move_with_stale_version_is_409_and_the_current_one_works(
+    dispatcher_client, hub, fleet, django_capture_on_commit_callbacks
+):
     plan = optimized(dispatcher_client, hub, django_capture_on_commit_callbacks)
     source, target = sorted(plan["routes"], key=lambda r: -len(r["stops"]))
     stop = source["stops"][0]
@@ -106,12 +112,15 @@ def test_infeasible_move_is_409_with_violations(dispatcher_client, hub, fleet, d
 
 @pytest.mark.parametrize(
     ("payload", "fields"),
-    [({}, {"route_id", "position", "expected_version"}),
-     ({"route_id": "x", "position": 0, "expected_version": 1}, {"route_id", "position"})],
+    [
+        ({}, {"route_id", "position", "expected_version"}),
+        ({"route_id": "x", "position": 0, "expected_version": 1}, {"route_id", "position"}),
+    ],
     ids=["empty", "bad"],
-)  # fmt: skip
-def test_edit_input_errors_are_field_level(dispatcher_client, hub, fleet, django_capture_on_commit_callbacks, payload,
-                                           fields):  # fmt: skip
+)
+def test_edit_input_errors_are_field_level(
+    dispatcher_client, hub, fleet, django_capture_on_commit_callbacks, payload, fields
+):
     plan = optimized(dispatcher_client, hub, django_capture_on_commit_callbacks)
     stop = plan["routes"][0]["stops"][0]
 
@@ -165,8 +174,9 @@ def test_viewer_reads_but_cannot_edit_and_other_organizations_see_404(
     assert outsider.post(f"/api/plans/{plan['id']}/optimize", {}).status_code == 404
 
 
-def test_driver_sees_only_their_dispatched_routes(driver_client, driver_user, dispatcher_client, hub,
-                                                  django_capture_on_commit_callbacks):  # fmt: skip
+def test_driver_sees_only_their_dispatched_routes(
+    driver_client, driver_user, dispatcher_client, hub, django_capture_on_commit_callbacks
+):
     vehicles, drivers, _ = small_fleet(hub, parcels=4)
     drivers[0].user = driver_user
     drivers[0].save()

@@ -35,8 +35,9 @@ def test_moving_a_stop_to_another_route_retimes_both(actor, plan):
     stop = source.stops.order_by("sequence").last()
     before_arrival = stop.planned_arrival
 
-    result = stop_move(actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1,
-                       expected_version=plan.version)  # fmt: skip
+    result = stop_move(
+        actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1, expected_version=plan.version
+    )
 
     stop.refresh_from_db()
     target.refresh_from_db()
@@ -73,8 +74,9 @@ def test_forced_infeasible_move_flags_the_route(actor, plan):
     source, target = fuller_and_other(plan)
     stops = list(source.stops.all())
     for stop in stops:
-        stop_move(actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1, expected_version=None,
-                  force=True)  # fmt: skip
+        stop_move(
+            actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1, expected_version=None, force=True
+        )
 
     target.refresh_from_db()
     assert target.stops.count() == 6
@@ -87,8 +89,9 @@ def test_stale_version_is_refused_with_409_code(actor, plan):
     before = snapshot()
 
     with pytest.raises(DomainError) as refused:
-        stop_move(actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1,
-                  expected_version=plan.version - 1)  # fmt: skip
+        stop_move(
+            actor=actor, plan=plan, stop_id=stop.pk, route_id=target.pk, position=1, expected_version=plan.version - 1
+        )
 
     assert refused.value.code == "plan_version_conflict"
     assert refused.value.status_code == 409

@@ -21,14 +21,20 @@ def test_two_dispatchers_move_stops_of_one_plan_and_one_is_told_to_reload(postgr
     stop_a, stop_b = one["stops"][0], two["stops"][0]
     version = plan["version"]
 
-    responses = run_together([
-        lambda: client_for(dispatcher_user).post(f"/api/plans/{plan['id']}/stops/{stop_a['id']}/move",
-            {"route_id": two["id"], "position": 1, "expected_version": version, "force": True},
-            format="json"),
-        lambda: client_for(admin_user).post(f"/api/plans/{plan['id']}/stops/{stop_b['id']}/move",
-            {"route_id": one["id"], "position": 1, "expected_version": version, "force": True},
-            format="json"),
-    ])  # fmt: skip
+    responses = run_together(
+        [
+            lambda: client_for(dispatcher_user).post(
+                f"/api/plans/{plan['id']}/stops/{stop_a['id']}/move",
+                {"route_id": two["id"], "position": 1, "expected_version": version, "force": True},
+                format="json",
+            ),
+            lambda: client_for(admin_user).post(
+                f"/api/plans/{plan['id']}/stops/{stop_b['id']}/move",
+                {"route_id": one["id"], "position": 1, "expected_version": version, "force": True},
+                format="json",
+            ),
+        ]
+    )
 
     codes = sorted(r.status_code for r in responses)
     assert codes == [200, 409]

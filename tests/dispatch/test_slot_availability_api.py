@@ -34,10 +34,16 @@ def test_a_free_slot_is_offered_with_price_remaining_and_cost(merchant_client, h
     assert body["hub"] == "hel-1"
     [slot] = body["slots"]
     assert {k: v for k, v in slot.items() if k != "cost_indication"} == {
-        "template": morning.pk, "date": "2026-12-02", "start": "2026-12-02T10:00:00+02:00",
-        "end": "2026-12-02T12:00:00+02:00", "available": True, "capacity": 8, "remaining": 8, "price": "4.90",
+        "template": morning.pk,
+        "date": "2026-12-02",
+        "start": "2026-12-02T10:00:00+02:00",
+        "end": "2026-12-02T12:00:00+02:00",
+        "available": True,
+        "capacity": 8,
+        "remaining": 8,
+        "price": "4.90",
         "reason": None,
-    }  # fmt: skip
+    }
     assert slot["cost_indication"]["added_minutes"] > 0
 
 
@@ -75,8 +81,16 @@ def test_cutoffs_follow_the_clock(merchant_client, hub, crew, frozen, fields, no
 
 def test_a_window_the_vehicle_cannot_reach_is_refused_by_the_insertion_test(merchant_client, organization, frozen):
     """A point 35 km out takes 91 min by car: 08–09 is out of reach, 10–12 fits."""
-    far_hub = Hub.objects.create(organization=organization, code="far", name="Far", address="x", lat=60.17,
-                                 lng=24.94, timezone="Europe/Helsinki", service_radius_km=40)  # fmt: skip
+    far_hub = Hub.objects.create(
+        organization=organization,
+        code="far",
+        name="Far",
+        address="x",
+        lat=60.17,
+        lng=24.94,
+        timezone="Europe/Helsinki",
+        service_radius_km=40,
+    )
     make_crew(far_hub, parcels=0)
     make_template(far_hub, "08:00", "09:00")
     make_template(far_hub, "10:00", "12:00")
@@ -88,8 +102,10 @@ def test_a_window_the_vehicle_cannot_reach_is_refused_by_the_insertion_test(merc
     assert (early["capacity"], early["available"], early["reason"]) == (2, False, "no_route_fits")
     assert (late["capacity"], late["available"], late["reason"]) == (4, True, None)
     leg_s = round(haversine_m(60.17, 24.94, *point) * 1.3 / (30 / 3.6))
-    assert late["cost_indication"] == {"added_minutes": round(2 * leg_s / 60, 1),
-                                       "added_km": round(2 * leg_s * 30 / 3.6 / 1000, 2)}  # fmt: skip
+    assert late["cost_indication"] == {
+        "added_minutes": round(2 * leg_s / 60, 1),
+        "added_km": round(2 * leg_s * 30 / 3.6 / 1000, 2),
+    }
 
 
 def test_a_load_larger_than_every_vehicle_fits_no_route(merchant_client, hub, crew, morning, frozen):
@@ -99,8 +115,16 @@ def test_a_load_larger_than_every_vehicle_fits_no_route(merchant_client, hub, cr
 
 
 def test_the_hub_is_chosen_by_service_area(merchant_client, organization, hub, crew, morning, frozen):
-    east = Hub.objects.create(organization=organization, code="east", name="East", address="x", lat=60.40,
-                              lng=25.10, timezone="Europe/Helsinki", service_radius_km=5)  # fmt: skip
+    east = Hub.objects.create(
+        organization=organization,
+        code="east",
+        name="East",
+        address="x",
+        lat=60.40,
+        lng=25.10,
+        timezone="Europe/Helsinki",
+        service_radius_km=5,
+    )
 
     near_east = availability(merchant_client, lat=60.41, lng=25.10)
     central = availability(merchant_client)
@@ -129,15 +153,18 @@ def test_a_named_hub_that_does_not_cover_the_point_is_422(merchant_client, hub, 
 @pytest.mark.parametrize(
     ("params", "errors"),
     [
-        pytest.param({"lat": "north", "lng": "x"}, {"lat": ["A valid number is required."],
-                                                     "lng": ["A valid number is required."]}, id="not-numbers"),
+        pytest.param(
+            {"lat": "north", "lng": "x"},
+            {"lat": ["A valid number is required."], "lng": ["A valid number is required."]},
+            id="not-numbers",
+        ),
         pytest.param({"lat": 91}, {"lat": ["Ensure this value is less than or equal to 90."]}, id="lat-range"),
         pytest.param({"date_to": "2026-12-01"}, {"date_to": ["date_to must not be before date_from."]}, id="order"),
         pytest.param({"date_to": "2026-12-16"}, {"date_to": ["Ask for at most 14 days at a time."]}, id="span"),
         pytest.param({"hub": "nope"}, {"hub": ["Unknown hub 'nope'."]}, id="hub"),
         pytest.param({"parcels": -1}, {"parcels": ["Ensure this value is greater than or equal to 0."]}, id="load"),
     ],
-)  # fmt: skip
+)
 def test_bad_queries_name_the_field(merchant_client, hub, frozen, params, errors):
     response = availability(merchant_client, **params)
 
@@ -152,8 +179,15 @@ def test_coordinates_or_an_address_are_required(merchant_client, hub, frozen):
 
 
 def test_another_organizations_hub_is_unknown(merchant_client, other_organization, frozen):
-    Hub.objects.create(organization=other_organization, code="theirs", name="T", address="x", lat=60.17, lng=24.94,
-                       service_radius_km=10)  # fmt: skip
+    Hub.objects.create(
+        organization=other_organization,
+        code="theirs",
+        name="T",
+        address="x",
+        lat=60.17,
+        lng=24.94,
+        service_radius_km=10,
+    )
 
     response = availability(merchant_client, hub="theirs")
 

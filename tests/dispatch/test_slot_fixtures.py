@@ -59,13 +59,19 @@ def frozen(time_machine):
 
 def make_crew(hub, *, name="Car 1", vehicle_type="car", parcels=30, kg=0, shift=None) -> tuple[Vehicle, Driver]:
     vehicle = Vehicle.objects.create(
-        organization=hub.organization, name=name, type=vehicle_type, capacity_parcels=parcels, capacity_kg=kg,
+        organization=hub.organization,
+        name=name,
+        type=vehicle_type,
+        capacity_parcels=parcels,
+        capacity_kg=kg,
         home_hub=hub,
-    )  # fmt: skip
+    )
     driver = Driver.objects.create(
-        organization=hub.organization, name=f"Driver of {name}", home_hub=hub,
+        organization=hub.organization,
+        name=f"Driver of {name}",
+        home_hub=hub,
         weekly_shifts={day: shift or SHIFT for day in EVERY_DAY},
-    )  # fmt: skip
+    )
     return vehicle, driver
 
 
@@ -76,10 +82,14 @@ def crew(hub):
 
 def make_template(hub, start="10:00", end="12:00", **fields) -> SlotTemplate:
     return SlotTemplate.objects.create(
-        organization=hub.organization, hub=hub, weekdays=fields.pop("weekdays", EVERY_DAY),
-        start_time=dt.time.fromisoformat(start), end_time=dt.time.fromisoformat(end),
-        price=fields.pop("price", Decimal("4.90")), **fields,
-    )  # fmt: skip
+        organization=hub.organization,
+        hub=hub,
+        weekdays=fields.pop("weekdays", EVERY_DAY),
+        start_time=dt.time.fromisoformat(start),
+        end_time=dt.time.fromisoformat(end),
+        price=fields.pop("price", Decimal("4.90")),
+        **fields,
+    )
 
 
 @pytest.fixture
@@ -96,14 +106,27 @@ def window(day: dt.date, start: str, end: str) -> dict:
 
 def make_order(hub, reference: str, *, day=DAY, start="10:00", end="12:00", point=NEAR, parcels=1) -> Order:
     row = {
-        "merchant_reference": reference, "type": "delivery", "hub": hub,
+        "merchant_reference": reference,
+        "type": "delivery",
+        "hub": hub,
         "customer": {"name": "Aino Virtanen", "phone": "", "email": ""},
-        "address": {"text": "Aleksanterinkatu 52", "postcode": "00100", "city": "Helsinki", "country": "FI",
-                    "lat": point[0], "lng": point[1]},
-        "time_windows": [window(day, start, end)], "service_minutes": 3,
-        "load": {"kg": 2, "m3": 0.01, "parcels": parcels}, "priority": 0, "required_skills": [],
-        "proof_of_delivery": [], "cash_on_delivery": None, "instructions": "",
-    }  # fmt: skip
+        "address": {
+            "text": "Aleksanterinkatu 52",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "FI",
+            "lat": point[0],
+            "lng": point[1],
+        },
+        "time_windows": [window(day, start, end)],
+        "service_minutes": 3,
+        "load": {"kg": 2, "m3": 0.01, "parcels": parcels},
+        "priority": 0,
+        "required_skills": [],
+        "proof_of_delivery": [],
+        "cash_on_delivery": None,
+        "instructions": "",
+    }
     return order_create(actor=Actor(organization=hub.organization), row=row)
 
 

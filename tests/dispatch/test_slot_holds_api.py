@@ -25,8 +25,14 @@ pytestmark = pytest.mark.django_db
 
 
 def hold_body(slot, **overrides) -> dict:
-    body = {"hub": "hel-1", "template": slot.pk, "date": str(DAY), "lat": NEAR[0], "lng": NEAR[1],
-            "load": {"kg": 2, "parcels": 1}}  # fmt: skip
+    body = {
+        "hub": "hel-1",
+        "template": slot.pk,
+        "date": str(DAY),
+        "lat": NEAR[0],
+        "lng": NEAR[1],
+        "load": {"kg": 2, "parcels": 1},
+    }
     return {**body, **overrides}
 
 
@@ -41,9 +47,15 @@ def test_a_hold_takes_a_place_until_it_expires(merchant_client, hub, capped, fro
     assert response.status_code == 201, response.json()
     body = response.json()
     assert {k: body[k] for k in ("hub", "template", "date", "start", "end", "status", "expires_at", "order")} == {
-        "hub": "hel-1", "template": capped.pk, "date": "2026-12-02", "start": "2026-12-02T10:00:00+02:00",
-        "end": "2026-12-02T12:00:00+02:00", "status": "active", "expires_at": "2026-12-01T06:10:00Z", "order": None,
-    }  # fmt: skip
+        "hub": "hel-1",
+        "template": capped.pk,
+        "date": "2026-12-02",
+        "start": "2026-12-02T10:00:00+02:00",
+        "end": "2026-12-02T12:00:00+02:00",
+        "status": "active",
+        "expires_at": "2026-12-01T06:10:00Z",
+        "order": None,
+    }
     assert slot_row(availability(merchant_client), "10:00")["remaining"] == 1
 
 
@@ -104,8 +116,11 @@ def test_an_expired_hold_cannot_be_confirmed(merchant_client, hub, capped, froze
     response = merchant_client.post(f"/api/slots/holds/{hold['id']}/confirm", {"order_id": order.pk}, format="json")
 
     assert response.status_code == 409
-    assert response.json() == {"code": "hold_expired", "message": f"Hold {hold['id']} is expired; hold the slot again.",
-                               "details": {"status": "expired"}}  # fmt: skip
+    assert response.json() == {
+        "code": "hold_expired",
+        "message": f"Hold {hold['id']} is expired; hold the slot again.",
+        "details": {"status": "expired"},
+    }
     order.refresh_from_db()
     assert order.time_windows[0]["start"] == "2026-12-02T14:00:00+02:00"
 
@@ -148,13 +163,17 @@ def test_a_slot_not_offered_that_day_is_refused(merchant_client, hub, crew, froz
     ("change", "errors"),
     [
         pytest.param({"template": None}, {"template": ["This field may not be null."]}, id="template-null"),
-        pytest.param({"date": "soon"},
-                     {"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}, id="date"),
-        pytest.param({"load": {"parcels": -1}}, {"load.parcels": ["Ensure this value is greater than or equal to 0."]},
-                     id="load"),
+        pytest.param(
+            {"date": "soon"},
+            {"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]},
+            id="date",
+        ),
+        pytest.param(
+            {"load": {"parcels": -1}}, {"load.parcels": ["Ensure this value is greater than or equal to 0."]}, id="load"
+        ),
         pytest.param({"lat": 100}, {"lat": ["Ensure this value is less than or equal to 90."]}, id="lat"),
     ],
-)  # fmt: skip
+)
 def test_bad_hold_bodies_name_the_field(merchant_client, hub, capped, frozen, change, errors):
     response = merchant_client.post("/api/slots/holds", hold_body(capped, **change), format="json")
 
@@ -175,19 +194,31 @@ def test_start_and_end_must_match_a_slot(merchant_client, hub, capped, frozen):
 
 
 def test_other_organizations_holds_and_orders_are_not_found(merchant_client, hub, capped, other_organization, frozen):
-    theirs_hub = Hub.objects.create(organization=other_organization, code="t", name="T", address="x", lat=60.17,
-                                    lng=24.94, service_radius_km=10)  # fmt: skip
-    theirs = SlotTemplate.objects.create(organization=other_organization, hub=theirs_hub, weekdays=["wed"],
-                                         start_time="10:00", end_time="12:00")  # fmt: skip
-    their_hold = SlotHold.objects.create(organization=other_organization, hub=theirs_hub, template=theirs, date=DAY,
-                                         start=frozen.at, end=frozen.at, lat=60.17, lng=24.94,
-                                         expires_at=frozen.at, created_by="x")  # fmt: skip
+    theirs_hub = Hub.objects.create(
+        organization=other_organization, code="t", name="T", address="x", lat=60.17, lng=24.94, service_radius_km=10
+    )
+    theirs = SlotTemplate.objects.create(
+        organization=other_organization, hub=theirs_hub, weekdays=["wed"], start_time="10:00", end_time="12:00"
+    )
+    their_hold = SlotHold.objects.create(
+        organization=other_organization,
+        hub=theirs_hub,
+        template=theirs,
+        date=DAY,
+        start=frozen.at,
+        end=frozen.at,
+        lat=60.17,
+        lng=24.94,
+        expires_at=frozen.at,
+        created_by="x",
+    )
     mine = merchant_client.post("/api/slots/holds", hold_body(capped), format="json").json()
     their_order = Order.objects.create(organization=other_organization, merchant_reference="T-1", customer_name="x")
 
     confirm_theirs = merchant_client.post(f"/api/slots/holds/{their_hold.pk}/confirm", {"order_id": 1}, format="json")
-    with_their_order = merchant_client.post(f"/api/slots/holds/{mine['id']}/confirm", {"order_id": their_order.pk},
-                                            format="json")  # fmt: skip
+    with_their_order = merchant_client.post(
+        f"/api/slots/holds/{mine['id']}/confirm", {"order_id": their_order.pk}, format="json"
+    )
     their_template = merchant_client.post("/api/slots/holds", hold_body(theirs), format="json")
 
     assert confirm_theirs.status_code == 404
@@ -205,8 +236,12 @@ def test_a_viewer_cannot_hold(viewer_client, hub, capped, frozen):
 
 def test_an_order_created_with_a_hold_takes_its_window_and_confirms_it(merchant_client, hub, capped, frozen):
     hold = merchant_client.post("/api/slots/holds", hold_body(capped), format="json").json()
-    body = {"merchant_reference": "SO-SLOT", "slot_hold": hold["id"], "customer": {"name": "Aino"},
-            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+    body = {
+        "merchant_reference": "SO-SLOT",
+        "slot_hold": hold["id"],
+        "customer": {"name": "Aino"},
+        "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]},
+    }
 
     response = merchant_client.post("/api/orders", body, format="json")
 
@@ -222,8 +257,12 @@ def test_an_order_created_with_a_hold_takes_its_window_and_confirms_it(merchant_
 def test_an_expired_hold_refuses_the_order_and_creates_nothing(merchant_client, hub, capped, frozen):
     hold = merchant_client.post("/api/slots/holds", hold_body(capped), format="json").json()
     frozen.advance(minutes=11)
-    body = {"merchant_reference": "SO-LATE", "slot_hold": hold["id"], "customer": {"name": "Aino"},
-            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+    body = {
+        "merchant_reference": "SO-LATE",
+        "slot_hold": hold["id"],
+        "customer": {"name": "Aino"},
+        "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]},
+    }
 
     response = merchant_client.post("/api/orders", body, format="json")
 
@@ -232,8 +271,12 @@ def test_an_expired_hold_refuses_the_order_and_creates_nothing(merchant_client, 
 
 
 def test_an_unknown_hold_is_a_field_error(merchant_client, hub, capped, frozen):
-    body = {"merchant_reference": "SO-X", "slot_hold": 999999, "customer": {"name": "Aino"},
-            "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]}}  # fmt: skip
+    body = {
+        "merchant_reference": "SO-X",
+        "slot_hold": 999999,
+        "customer": {"name": "Aino"},
+        "address": {"text": "Bulevardi 10", "lat": NEAR[0], "lng": NEAR[1]},
+    }
 
     response = merchant_client.post("/api/orders", body, format="json")
 

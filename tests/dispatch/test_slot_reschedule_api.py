@@ -99,13 +99,19 @@ def test_a_reschedule_through_a_hold_confirms_it(dispatcher_client, hub, slots, 
     ("body", "errors"),
     [
         pytest.param({}, {"slot": ["Give a slot {start, end} or a hold id, not both."]}, id="nothing"),
-        pytest.param({"slot": {"start": "2026-12-02T14:00:00+02:00", "end": "2026-12-02T13:00:00+02:00"}},
-                     {"slot.end": ["The window must end after it starts."]}, id="backwards"),
-        pytest.param({"slot": {"start": "2026-12-02T09:00:00+02:00", "end": "2026-12-02T11:00:00+02:00"}},
-                     {"start": ["No slot of hub 'hel-1' runs from 2026-12-02 09:00 to 11:00."]}, id="no-such-slot"),
+        pytest.param(
+            {"slot": {"start": "2026-12-02T14:00:00+02:00", "end": "2026-12-02T13:00:00+02:00"}},
+            {"slot.end": ["The window must end after it starts."]},
+            id="backwards",
+        ),
+        pytest.param(
+            {"slot": {"start": "2026-12-02T09:00:00+02:00", "end": "2026-12-02T11:00:00+02:00"}},
+            {"start": ["No slot of hub 'hel-1' runs from 2026-12-02 09:00 to 11:00."]},
+            id="no-such-slot",
+        ),
         pytest.param({"hold": 999}, {"hold": ["Unknown hold."]}, id="unknown-hold"),
     ],
-)  # fmt: skip
+)
 def test_bad_reschedule_bodies_name_the_field(dispatcher_client, hub, slots, frozen, body, errors):
     order = make_order(hub, "SO-1")
 
@@ -134,8 +140,10 @@ def test_next_slots_validates_its_query(dispatcher_client, hub, slots, frozen):
 
     response = dispatcher_client.get(f"/api/orders/{order.pk}/next-slots", {"days": 30})
 
-    assert (response.status_code, response.json()["errors"]) == (400, {"days": ["Ensure this value is less than or "
-                                                                                 "equal to 14."]})  # fmt: skip
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"days": ["Ensure this value is less than or equal to 14."]},
+    )
 
 
 def test_another_organizations_order_is_not_found(dispatcher_client, other_organization, frozen):

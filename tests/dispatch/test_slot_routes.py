@@ -84,8 +84,11 @@ def test_a_changed_window_does_not_leave_a_stop_where_it_no_longer_fits(hub, cre
     assert routes_of(hub, frozen).sequences == {vehicle.pk: [early.pk, late.pk]}
     frozen.advance(minutes=1)  # the change moves the order's updated_at, part of the fingerprint
 
-    order_update(actor=Actor(organization=hub.organization), order=late,
-                 changes={"time_windows": [window(DAY, "08:00", "09:00")]})  # fmt: skip
+    order_update(
+        actor=Actor(organization=hub.organization),
+        order=late,
+        changes={"time_windows": [window(DAY, "08:00", "09:00")]},
+    )
     routes = routes_of(hub, frozen)
 
     assert routes.sequences == {vehicle.pk: [late.pk, early.pk]}

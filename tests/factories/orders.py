@@ -8,12 +8,18 @@ def order_payload(reference="SO-1", **overrides) -> dict:
         "merchant_reference": reference,
         "hub": "hel-1",
         "customer": {"name": "Aino Virtanen", "phone": "+358401234567", "email": "aino@example.fi"},
-        "address": {"text": "Aleksanterinkatu 52", "postcode": "00100", "city": "Helsinki", "country": "FI",
-                    "lat": 60.1688, "lng": 24.9440},
+        "address": {
+            "text": "Aleksanterinkatu 52",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "FI",
+            "lat": 60.1688,
+            "lng": 24.9440,
+        },
         "time_windows": [{"start": f"{tomorrow}T10:00:00+02:00", "end": f"{tomorrow}T12:00:00+02:00"}],
         "service_minutes": 4,
         "load": {"kg": 2.5, "m3": 0.01, "parcels": 1},
-    }  # fmt: skip
+    }
     payload.update(overrides)
     return payload
 

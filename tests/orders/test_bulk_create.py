@@ -27,12 +27,17 @@ def test_one_bad_row_fails_alone(merchant_client, hub):
     body = response.json()
     assert body["summary"] == {"total": 5, "created": 4, "failed": 1}
     assert body["results"][2] == {
-        "index": 2, "status": "error", "merchant_reference": "BULK-00002",
+        "index": 2,
+        "status": "error",
+        "merchant_reference": "BULK-00002",
         "errors": {"address.lat": ["Ensure this value is less than or equal to 90."]},
-    }  # fmt: skip
+    }
     assert sorted(Order.objects.values_list("merchant_reference", flat=True)) == [
-        "BULK-00000", "BULK-00001", "BULK-00003", "BULK-00004"
-    ]  # fmt: skip
+        "BULK-00000",
+        "BULK-00001",
+        "BULK-00003",
+        "BULK-00004",
+    ]
 
 
 def test_duplicate_references_inside_a_batch_and_against_existing_orders(merchant_client, hub):

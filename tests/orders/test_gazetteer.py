@@ -76,17 +76,57 @@ def test_read_address_points_reads_nodes_and_building_ways(osm_file):
     points = read_address_points(osm_file, city="Helsinki")
 
     assert sorted(points, key=lambda point: point["normalized"]) == [
-        {"street": "Aleksanterinkatu", "housenumber": "50", "postcode": "00100", "city": "Helsinki", "country": "",
-         "lat": 60.169, "lng": 24.942, "normalized": "aleksanterinkatu 50"},
-        {"street": "Aleksanterinkatu", "housenumber": "52", "postcode": "00100", "city": "Helsinki", "country": "",
-         "lat": 60.169, "lng": 24.942, "normalized": "aleksanterinkatu 52"},
-        {"street": "Bulevardi", "housenumber": "10", "postcode": "00120", "city": "Helsinki", "country": "",
-         "lat": 60.161, "lng": 24.931, "normalized": "bulevardi 10"},
-        {"street": "Hämeentie", "housenumber": "1", "postcode": "00530", "city": "Helsinki", "country": "",
-         "lat": 60.187, "lng": 24.96, "normalized": "hameentie 1"},
-        {"street": "Hämeentie", "housenumber": "3 B", "postcode": "00530", "city": "Helsinki", "country": "",
-         "lat": 60.188, "lng": 24.961, "normalized": "hameentie 3b"},
-    ]  # fmt: skip
+        {
+            "street": "Aleksanterinkatu",
+            "housenumber": "50",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "",
+            "lat": 60.169,
+            "lng": 24.942,
+            "normalized": "aleksanterinkatu 50",
+        },
+        {
+            "street": "Aleksanterinkatu",
+            "housenumber": "52",
+            "postcode": "00100",
+            "city": "Helsinki",
+            "country": "",
+            "lat": 60.169,
+            "lng": 24.942,
+            "normalized": "aleksanterinkatu 52",
+        },
+        {
+            "street": "Bulevardi",
+            "housenumber": "10",
+            "postcode": "00120",
+            "city": "Helsinki",
+            "country": "",
+            "lat": 60.161,
+            "lng": 24.931,
+            "normalized": "bulevardi 10",
+        },
+        {
+            "street": "Hämeentie",
+            "housenumber": "1",
+            "postcode": "00530",
+            "city": "Helsinki",
+            "country": "",
+            "lat": 60.187,
+            "lng": 24.96,
+            "normalized": "hameentie 1",
+        },
+        {
+            "street": "Hämeentie",
+            "housenumber": "3 B",
+            "postcode": "00530",
+            "city": "Helsinki",
+            "country": "",
+            "lat": 60.188,
+            "lng": 24.961,
+            "normalized": "hameentie 3b",
+        },
+    ]
 
 
 def test_read_drivable_roads_keeps_vehicle_ways_only(osm_file):
@@ -134,8 +174,14 @@ def test_gazetteer_load_replaces_only_its_source(osm_file):
 @pytest.mark.django_db
 def test_gazetteer_load_drops_exact_duplicates():
     """An entrance node at the same spot as its address node is stored once."""
-    point = {"street": "Yrjönkatu", "housenumber": "18", "postcode": "00120", "city": "Helsinki",
-             "lat": 60.165641, "lng": 24.941851}  # fmt: skip
+    point = {
+        "street": "Yrjönkatu",
+        "housenumber": "18",
+        "postcode": "00120",
+        "city": "Helsinki",
+        "lat": 60.165641,
+        "lng": 24.941851,
+    }
 
     count = gazetteer_load([point, dict(point, lat=60.1656412)], source="test")
 

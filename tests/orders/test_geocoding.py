@@ -203,13 +203,23 @@ class _NominatimHandler(BaseHTTPRequestHandler):
         self.server.requests.append((urlsplit(self.path).path, params))
         body = []
         if "Nowhere" not in params["q"][0]:
-            body = [{
-                "place_id": 1, "licence": "Data © OpenStreetMap contributors, ODbL 1.0.", "osm_type": "node",
-                "osm_id": 42, "lat": "60.1700000", "lon": "24.9500000", "class": "place", "type": "house",
-                "place_rank": 30, "importance": 0.2, "addresstype": "place",
-                "display_name": "52, Aleksanterinkatu, Kluuvi, Helsinki, 00100, Suomi / Finland",
-                "boundingbox": ["60.1699", "60.1701", "24.9499", "24.9501"],
-            }]  # fmt: skip
+            body = [
+                {
+                    "place_id": 1,
+                    "licence": "Data © OpenStreetMap contributors, ODbL 1.0.",
+                    "osm_type": "node",
+                    "osm_id": 42,
+                    "lat": "60.1700000",
+                    "lon": "24.9500000",
+                    "class": "place",
+                    "type": "house",
+                    "place_rank": 30,
+                    "importance": 0.2,
+                    "addresstype": "place",
+                    "display_name": "52, Aleksanterinkatu, Kluuvi, Helsinki, 00100, Suomi / Finland",
+                    "boundingbox": ["60.1699", "60.1701", "24.9499", "24.9501"],
+                }
+            ]
         payload = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -237,10 +247,12 @@ def test_nominatim_is_asked_first(gazetteer, settings, nominatim_server):
     settings.GEOCODER = "nominatim"
     settings.GEOCODER_URL = f"http://127.0.0.1:{nominatim_server.server_port}/"
 
-    results = geocode_batch([
-        AddressQuery("Aleksanterinkatu 52", postcode="00100", city="Helsinki", country="FI"),
-        AddressQuery("Hämeentie 1", city="Nowhere"),
-    ])  # fmt: skip
+    results = geocode_batch(
+        [
+            AddressQuery("Aleksanterinkatu 52", postcode="00100", city="Helsinki", country="FI"),
+            AddressQuery("Hämeentie 1", city="Nowhere"),
+        ]
+    )
 
     assert results == [
         GeocodeResult(

@@ -42,28 +42,50 @@ def test_order_without_hub_is_assigned_to_the_hub_covering_it(merchant_client, h
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        pytest.param({"address": {"text": "x", "lat": 95, "lng": 24}}, "address.lat",
-                     "Ensure this value is less than or equal to 90.", id="latitude-out-of-range"),
-        pytest.param({"address": {"text": "x", "lat": 60.1}}, "address.lat",
-                     "Send both lat and lng, or neither.", id="lat-without-lng"),
-        pytest.param({"time_windows": [{"start": "2026-12-01T12:00:00+02:00", "end": "2026-12-01T10:00:00+02:00"}]},
-                     "time_windows[0].end", "The window must end after it starts.", id="window-ends-before-start"),
-        pytest.param({"time_windows": [{"start": "2026-12-01T10:00:00", "end": "2026-12-01T12:00:00"}]},
-                     "time_windows[0].start", "Give the time with a UTC offset, e.g. 2026-11-25T09:00:00+02:00.",
-                     id="window-without-offset"),
-        pytest.param({"time_windows": []}, "time_windows", "Ensure this field has at least 1 elements.",
-                     id="no-window"),
-        pytest.param({"load": {"kg": -1}}, "load.kg", "Ensure this value is greater than or equal to 0.",
-                     id="negative-load"),
+        pytest.param(
+            {"address": {"text": "x", "lat": 95, "lng": 24}},
+            "address.lat",
+            "Ensure this value is less than or equal to 90.",
+            id="latitude-out-of-range",
+        ),
+        pytest.param(
+            {"address": {"text": "x", "lat": 60.1}},
+            "address.lat",
+            "Send both lat and lng, or neither.",
+            id="lat-without-lng",
+        ),
+        pytest.param(
+            {"time_windows": [{"start": "2026-12-01T12:00:00+02:00", "end": "2026-12-01T10:00:00+02:00"}]},
+            "time_windows[0].end",
+            "The window must end after it starts.",
+            id="window-ends-before-start",
+        ),
+        pytest.param(
+            {"time_windows": [{"start": "2026-12-01T10:00:00", "end": "2026-12-01T12:00:00"}]},
+            "time_windows[0].start",
+            "Give the time with a UTC offset, e.g. 2026-11-25T09:00:00+02:00.",
+            id="window-without-offset",
+        ),
+        pytest.param(
+            {"time_windows": []}, "time_windows", "Ensure this field has at least 1 elements.", id="no-window"
+        ),
+        pytest.param(
+            {"load": {"kg": -1}}, "load.kg", "Ensure this value is greater than or equal to 0.", id="negative-load"
+        ),
         pytest.param({"hub": "nowhere"}, "hub", "Unknown hub 'nowhere'.", id="unknown-hub"),
         pytest.param({"priority": "high"}, "priority", "A valid integer is required.", id="wrong-type"),
-        pytest.param({"proof_of_delivery": ["fingerprint"]}, "proof_of_delivery[0]",
-                     '"fingerprint" is not a valid choice.', id="unknown-proof"),
+        pytest.param(
+            {"proof_of_delivery": ["fingerprint"]},
+            "proof_of_delivery[0]",
+            '"fingerprint" is not a valid choice.',
+            id="unknown-proof",
+        ),
         pytest.param({"customer": {}}, "customer.name", "This field is required.", id="missing-customer-name"),
-        pytest.param({"merchant_reference": ""}, "merchant_reference", "This field may not be blank.",
-                     id="blank-reference"),
+        pytest.param(
+            {"merchant_reference": ""}, "merchant_reference", "This field may not be blank.", id="blank-reference"
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_answers_400_with_field_messages_and_writes_nothing(merchant_client, hub, change, field, message):
     response = merchant_client.post("/api/orders", order_payload("SO-BAD", **change), format="json")
 
@@ -113,8 +135,15 @@ def test_duplicate_merchant_reference_is_refused(merchant_client, hub):
 
 
 def test_same_reference_in_two_organizations_is_allowed(merchant_client, hub, other_organization):
-    Hub.objects.create(organization=other_organization, code="hel-1", name="Other hub", address="x",
-                       lat=60.17, lng=24.94, service_radius_km=10)  # fmt: skip
+    Hub.objects.create(
+        organization=other_organization,
+        code="hel-1",
+        name="Other hub",
+        address="x",
+        lat=60.17,
+        lng=24.94,
+        service_radius_km=10,
+    )
     _, raw = api_key_create(organization=other_organization, created_by=None, name="Other shop")
     other_client = APIClient()
     other_client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -17,10 +17,19 @@ def hub():
 
 def van(pk, parcels=3, **extra):
     fields = dict(
-        pk=pk, name=f"Van {pk}", type="van", capacity_kg=500, capacity_m3=0, capacity_parcels=parcels,
-        cost_fixed_per_day=10, cost_per_km=0.3, cost_per_hour=20, emissions_g_co2_per_km=150,
-        range_km=None, skills=[],
-    )  # fmt: skip
+        pk=pk,
+        name=f"Van {pk}",
+        type="van",
+        capacity_kg=500,
+        capacity_m3=0,
+        capacity_parcels=parcels,
+        cost_fixed_per_day=10,
+        cost_per_km=0.3,
+        cost_per_hour=20,
+        emissions_g_co2_per_km=150,
+        range_km=None,
+        skills=[],
+    )
     fields.update(extra)
     return SimpleNamespace(**fields)
 
@@ -34,10 +43,18 @@ SHIFT = {"start": "08:00", "end": "16:00", "breaks": [{"start": "12:00", "end": 
 
 def order(pk, lat=60.17, lng=24.94, start="09:00", end="15:00", **extra):
     fields = dict(
-        pk=pk, merchant_reference=f"SO-{pk}", lat=lat, lng=lng, service_minutes=4, load_kg=2.5, load_m3=0.012,
-        load_parcels=1, priority=0, required_skills=[],
+        pk=pk,
+        merchant_reference=f"SO-{pk}",
+        lat=lat,
+        lng=lng,
+        service_minutes=4,
+        load_kg=2.5,
+        load_m3=0.012,
+        load_parcels=1,
+        priority=0,
+        required_skills=[],
         time_windows=[{"start": f"{DAY}T{start}:00+02:00", "end": f"{DAY}T{end}:00+02:00"}],
-    )  # fmt: skip
+    )
     fields.update(extra)
     return SimpleNamespace(**fields)
 

@@ -12,8 +12,10 @@ HUB = [24.9384, 60.1699]
 
 
 def problem(n_jobs=2, capacity=10):
-    jobs = [{"id": i + 1, "location": [24.94 + 0.002 * i, 60.165 + 0.001 * i], "delivery": [1], "service": 120}
-            for i in range(n_jobs)]  # fmt: skip
+    jobs = [
+        {"id": i + 1, "location": [24.94 + 0.002 * i, 60.165 + 0.001 * i], "delivery": [1], "service": 120}
+        for i in range(n_jobs)
+    ]
     return {"vehicles": [{"id": 1, "start": HUB, "end": HUB, "capacity": [capacity]}], "jobs": jobs}
 
 
@@ -72,10 +74,14 @@ def test_a_job_whose_worker_died_reads_as_failed_and_can_be_retried(
     merchant_client, organization, django_capture_on_commit_callbacks
 ):
     job = OptimizationJob.objects.create(
-        organization=organization, actor="test", document=problem(), budget_s=0.3, status="running",
+        organization=organization,
+        actor="test",
+        document=problem(),
+        budget_s=0.3,
+        status="running",
         started_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
         heartbeat_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
-    )  # fmt: skip
+    )
 
     polled = merchant_client.get(f"/api/optimize/jobs/{job.pk}").json()
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,8 +93,14 @@ def test_a_job_whose_worker_died_reads_as_failed_and_can_be_retried(
 
 
 def test_redelivered_task_for_a_finished_job_does_nothing(organization):
-    job = OptimizationJob.objects.create(organization=organization, actor="t", document=problem(), budget_s=0.3,
-                                         status="succeeded", solution={"kept": True})  # fmt: skip
+    job = OptimizationJob.objects.create(
+        organization=organization,
+        actor="t",
+        document=problem(),
+        budget_s=0.3,
+        status="succeeded",
+        solution={"kept": True},
+    )
 
     assert optimization_job_run(job_id=job.pk).solution == {"kept": True}
 

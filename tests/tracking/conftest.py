@@ -17,11 +17,21 @@ def local(hour: int, minute: int = 0) -> dt.datetime:
 def make_order(organization, hub, reference, lat, lng, window=(10, 12), service=5):
     start, end = local(window[0]), local(window[1])
     return Order.objects.create(
-        organization=organization, hub=hub, merchant_reference=reference, customer_name=f"Customer {reference}",
-        customer_phone="+358400000000", address_text=f"{reference} street", lat=lat, lng=lng, status="dispatched",
-        time_windows=[{"start": start.isoformat(), "end": end.isoformat()}], window_start=start, window_end=end,
-        delivery_date=DAY, service_minutes=service,
-    )  # fmt: skip
+        organization=organization,
+        hub=hub,
+        merchant_reference=reference,
+        customer_name=f"Customer {reference}",
+        customer_phone="+358400000000",
+        address_text=f"{reference} street",
+        lat=lat,
+        lng=lng,
+        status="dispatched",
+        time_windows=[{"start": start.isoformat(), "end": end.isoformat()}],
+        window_start=start,
+        window_end=end,
+        delivery_date=DAY,
+        service_minutes=service,
+    )
 
 
 @pytest.fixture
@@ -37,8 +47,13 @@ def route(organization, hub, driver):
     route = Route.objects.create(plan=plan, vehicle=vehicle, driver=driver)
     for sequence, (ref, lat) in enumerate([("A", 60.1799), ("B", 60.1899)], start=1):
         order = make_order(organization, hub, ref, lat, hub.lng)
-        Stop.objects.create(route=route, order=order, sequence=sequence, planned_arrival=local(10, 10 * sequence),
-                            planned_departure=local(10, 10 * sequence + 5))  # fmt: skip
+        Stop.objects.create(
+            route=route,
+            order=order,
+            sequence=sequence,
+            planned_arrival=local(10, 10 * sequence),
+            planned_departure=local(10, 10 * sequence + 5),
+        )
     return route
 
 

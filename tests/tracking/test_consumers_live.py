@@ -31,8 +31,12 @@ def channel_layer(request, settings):
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     else:
         redis_url = request.getfixturevalue("redis_url")
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-            "hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"}}}  # fmt: skip
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+            }
+        }
     channel_layers.backends.clear()
     yield request.param
     channel_layers.backends.clear()
@@ -50,11 +54,20 @@ def make_order(organization, hub, reference, lat, *, window_end=None):
     start = now() - dt.timedelta(hours=1)
     end = window_end or now() + dt.timedelta(hours=3)
     return Order.objects.create(
-        organization=organization, hub=hub, merchant_reference=reference, customer_name=f"Customer {reference}",
-        address_text=f"{reference} street", lat=lat, lng=HUB_LNG, status="out_for_delivery",
-        time_windows=[{"start": start.isoformat(), "end": end.isoformat()}], window_start=start, window_end=end,
-        delivery_date=organization_today(organization), service_minutes=5,
-    )  # fmt: skip
+        organization=organization,
+        hub=hub,
+        merchant_reference=reference,
+        customer_name=f"Customer {reference}",
+        address_text=f"{reference} street",
+        lat=lat,
+        lng=HUB_LNG,
+        status="out_for_delivery",
+        time_windows=[{"start": start.isoformat(), "end": end.isoformat()}],
+        window_start=start,
+        window_end=end,
+        delivery_date=organization_today(organization),
+        service_minutes=5,
+    )
 
 
 @pytest.fixture
@@ -68,8 +81,13 @@ def live_route(organization, hub, driver):
     for sequence, (reference, lat) in enumerate([("A", 60.1799), ("B", 60.1899)], start=1):
         order = make_order(organization, hub, reference, lat)
         arrival = now() + dt.timedelta(minutes=10 * sequence)
-        Stop.objects.create(route=route, order=order, sequence=sequence, planned_arrival=arrival,
-                            planned_departure=arrival + dt.timedelta(minutes=5))  # fmt: skip
+        Stop.objects.create(
+            route=route,
+            order=order,
+            sequence=sequence,
+            planned_arrival=arrival,
+            planned_departure=arrival + dt.timedelta(minutes=5),
+        )
     return route
 
 
@@ -190,21 +208,33 @@ async def test_the_page_of_a_passed_stop_hides_the_driver_and_gets_no_more_posit
 async def test_rejected_and_malformed_positions_are_reported_in_the_ack(memory_layer, live_route, driver_user):
     phone, _ = await connected("/ws/driver/", driver_user)
 
-    await phone.send_json_to({"type": "positions", "ref": 7, "positions": [
-        position(seconds_ago=20), position(lat=91), {"lat": "north"}, position(seconds_ago=10, speed_mps=120),
-    ]})  # fmt: skip
+    await phone.send_json_to(
+        {
+            "type": "positions",
+            "ref": 7,
+            "positions": [
+                position(seconds_ago=20),
+                position(lat=91),
+                {"lat": "north"},
+                position(seconds_ago=10, speed_mps=120),
+            ],
+        }
+    )
     ack = await phone.receive_json_from(timeout=5)
     await phone.send_json_to({"type": "teleport"})
     unknown = await phone.receive_json_from(timeout=5)
 
     assert ack["accepted"] == 1
     assert [(r["index"], r["reason"]) for r in ack["rejected"]] == [
-        (1, "invalid_coordinates"), (2, "malformed"), (3, "impossible_speed")
-    ]  # fmt: skip
+        (1, "invalid_coordinates"),
+        (2, "malformed"),
+        (3, "impossible_speed"),
+    ]
     assert ack["rejected"][1]["errors"] == {
-        "recorded_at": ["This field is required."], "lat": ["A valid number is required."],
+        "recorded_at": ["This field is required."],
+        "lat": ["A valid number is required."],
         "lng": ["This field is required."],
-    }  # fmt: skip
+    }
     assert unknown["code"] == "unknown_type"
     assert await database_sync_to_async(DriverPosition.objects.count)() == 1
     await phone.disconnect()
@@ -303,8 +333,9 @@ async def test_a_late_driver_raises_an_exception_that_reaches_the_tower(
     await phone.disconnect()
 
 
-async def test_the_rest_batch_endpoint_publishes_like_the_socket(memory_layer, live_route, orders, driver_user,
-                                                                 dispatcher_user):  # fmt: skip
+async def test_the_rest_batch_endpoint_publishes_like_the_socket(
+    memory_layer, live_route, orders, driver_user, dispatcher_user
+):
     from rest_framework.test import APIClient
 
     tower, _ = await connected("/ws/tower/", dispatcher_user)
@@ -340,8 +371,10 @@ async def test_an_order_status_change_reaches_its_page_and_the_tower(memory_laye
     page_messages, tower_messages = await drain(page_a), await drain(tower)
 
     assert sorted(m["type"] for m in page_messages) == ["driver.hidden", "order.status"]
-    assert next(m for m in page_messages if m["type"] == "order.status") == {"type": "order.status",
-                                                                            "status": "delivered"}  # fmt: skip
+    assert next(m for m in page_messages if m["type"] == "order.status") == {
+        "type": "order.status",
+        "status": "delivered",
+    }
     status = next(m for m in tower_messages if m["type"] == "order.status")
     assert (status["order_id"], status["status"]) == (orders["A"].pk, "delivered")
     assert next(m for m in tower_messages if m["type"] == "kpis")["kpis"]["all"]["delivered"] == 1

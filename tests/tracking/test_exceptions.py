@@ -109,10 +109,12 @@ def test_driver_standing_still_away_from_stops_is_idle(route, driver, hub):
     route.start_time, route.end_time = local(9), local(13)
     route.save()
     for minute in range(0, 21, 2):
-        DriverPosition.objects.create(organization=driver.organization, driver=driver, recorded_at=local(10, minute),
-                                      lat=60.1650, lng=24.9000)  # fmt: skip
-    LatestPosition.objects.create(driver=driver, organization=driver.organization, recorded_at=local(10, 20),
-                                  lat=60.1650, lng=24.9000)  # fmt: skip
+        DriverPosition.objects.create(
+            organization=driver.organization, driver=driver, recorded_at=local(10, minute), lat=60.1650, lng=24.9000
+        )
+    LatestPosition.objects.create(
+        driver=driver, organization=driver.organization, recorded_at=local(10, 20), lat=60.1650, lng=24.9000
+    )
 
     assert detect_silent_and_idle_drivers(now=local(10, 21)) == 1
     assert DeliveryException.objects.get().kind == "driver_idle"
@@ -122,10 +124,16 @@ def test_moving_driver_is_not_idle(route, driver):
     route.start_time, route.end_time = local(9), local(13)
     route.save()
     for minute in range(0, 21, 2):
-        DriverPosition.objects.create(organization=driver.organization, driver=driver, recorded_at=local(10, minute),
-                                      lat=60.1650 + minute * 0.001, lng=24.9000)  # fmt: skip
-    LatestPosition.objects.create(driver=driver, organization=driver.organization, recorded_at=local(10, 20),
-                                  lat=60.185, lng=24.9000)  # fmt: skip
+        DriverPosition.objects.create(
+            organization=driver.organization,
+            driver=driver,
+            recorded_at=local(10, minute),
+            lat=60.1650 + minute * 0.001,
+            lng=24.9000,
+        )
+    LatestPosition.objects.create(
+        driver=driver, organization=driver.organization, recorded_at=local(10, 20), lat=60.185, lng=24.9000
+    )
 
     assert detect_silent_and_idle_drivers(now=local(10, 21)) == 0
 
@@ -133,8 +141,9 @@ def test_moving_driver_is_not_idle(route, driver):
 def test_off_route_position_raises_an_exception(route, driver, hub):
     from tests.tracking.conftest import eta_refresh
 
-    LatestPosition.objects.create(driver=driver, organization=driver.organization, recorded_at=local(10),
-                                  lat=hub.lat, lng=hub.lng + 0.1)  # ~5.5 km east of the northbound leg  # fmt: skip
+    LatestPosition.objects.create(
+        driver=driver, organization=driver.organization, recorded_at=local(10), lat=hub.lat, lng=hub.lng + 0.1
+    )  # ~5.5 km east of the northbound leg
     eta_refresh(driver=driver, at=local(10))
 
     exception = DeliveryException.objects.get(kind="off_route")

@@ -14,8 +14,9 @@ def test_the_itinerary_has_the_stops_to_serve_in_order_with_their_orders_and_est
     first, second = route.stops.order_by("sequence")
     first.status = "done"
     first.save()
-    StopEta.objects.create(stop=second, eta=local(10, 30), window_start=local(10, 20), window_end=local(10, 40),
-                           late=True)  # fmt: skip
+    StopEta.objects.create(
+        stop=second, eta=local(10, 30), window_start=local(10, 20), window_end=local(10, 40), late=True
+    )
 
     itinerary = driver_itinerary(driver)
 

@@ -30,9 +30,12 @@ def fix(lat, seconds_ago=0) -> dict:
 @pytest.fixture
 def late_risk(organization, orders):
     return exception_raise(
-        organization=organization, kind="late_risk", cause=f"late_risk:order:{orders['A'].pk}",
-        message="Order A is expected 12 min after its window ends.", order=orders["A"],
-    )  # fmt: skip
+        organization=organization,
+        kind="late_risk",
+        cause=f"late_risk:order:{orders['A'].pk}",
+        message="Order A is expected 12 min after its window ends.",
+        order=orders["A"],
+    )
 
 
 def test_the_tower_renders_todays_snapshot_for_office_staff(viewer_user, live_route, late_risk):
@@ -67,8 +70,14 @@ def test_route_drill_down_shows_progress_and_etas(dispatcher_user, live_route, o
 def test_order_drill_down_shows_the_timeline_and_proof_of_delivery(dispatcher_user, orders):
     order = orders["A"]
     proof = {"signature": "A. Virtanen", "photo": "pod/1.jpg"}
-    OrderEvent.objects.create(order=order, kind="order_delivered", actor="user:driver", from_status="arrived",
-                              to_status="delivered", details=proof)  # fmt: skip
+    OrderEvent.objects.create(
+        order=order,
+        kind="order_delivered",
+        actor="user:driver",
+        from_status="arrived",
+        to_status="delivered",
+        details=proof,
+    )
 
     response = signed_in(dispatcher_user).get(f"/tower/orders/{order.pk}/")
 
@@ -167,5 +176,10 @@ def test_a_delivered_order_shows_no_window_and_no_driver(client, orders, driver)
 
     page = client.get(f"/t/{orders['A'].tracking_token}")
 
-    assert page.context["live"] == {"type": "snapshot", "status": "delivered", "eta_window_start": None,
-                                    "eta_window_end": None, "driver": None}  # fmt: skip
+    assert page.context["live"] == {
+        "type": "snapshot",
+        "status": "delivered",
+        "eta_window_start": None,
+        "eta_window_end": None,
+        "driver": None,
+    }

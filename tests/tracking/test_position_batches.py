@@ -26,7 +26,7 @@ def drivers(organization, hub, driver):
             home_hub=hub,
             name=f"Driver {n}",
             user=User.objects.create(username=f"driver-{n}", organization=organization, role="driver"),
-        )  # fmt: skip
+        )
         for n in (2, 3)
     ]
     return [driver, *others]

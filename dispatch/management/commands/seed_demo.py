@@ -21,8 +21,10 @@ class Command(BaseCommand):
         summary = seed_demo(order_date=day, order_count=orders, history_days=history_days)
         base = base_url.rstrip("/")
         self.stdout.write(self.style.SUCCESS(f"Demo organisation: {summary.organization.name}"))
-        self.stdout.write(f"  orders for {summary.order_date}: {summary.orders_created} created this run"
-                          f" (gazetteer: {summary.gazetteer_points} Helsinki addresses)")  # fmt: skip
+        self.stdout.write(
+            f"  orders for {summary.order_date}: {summary.orders_created} created this run"
+            f" (gazetteer: {summary.gazetteer_points} Helsinki addresses)"
+        )
         self.stdout.write(f"  app:        {base}/")
         self.stdout.write(f"  admin:      {base}/admin/")
         self.stdout.write(f"  API docs:   {base}/api/docs")
