@@ -40,7 +40,7 @@ test: install ## run the whole test suite (Postgres when DATABASE_URL is set, el
 # forgotten datetime.now()) fails here. Browser tests are left out: Chromium is not the code under test.
 test-clock-shift: install ## the suite (without the browser) with the machine's clock a year ahead (needs faketime)
 	@command -v faketime >/dev/null || { echo "test-clock-shift needs Debian's faketime (apt-get install faketime)"; exit 1; }
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+365d' $(PY) -m pytest -m 'not browser' $(PYTEST_ARGS)
+	faketime -f '+365d' $(PY) -m pytest -m 'not browser' $(PYTEST_ARGS)
 
 lint: install ## ruff, import-linter and a check that migrations are up to date
 	$(VENV)/bin/ruff check .
