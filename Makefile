@@ -42,11 +42,19 @@ test-clock-shift: install ## the suite (without the browser) with the machine's 
 	@command -v faketime >/dev/null || { echo "test-clock-shift needs Debian's faketime (apt-get install faketime)"; exit 1; }
 	faketime -f '+365d' $(PY) -m pytest -m 'not browser' $(PYTEST_ARGS)
 
-lint: install ## ruff, import-linter and a check that migrations are up to date
+# ESLint is a development tool only: demo and test never need Node.js. `npm ci` runs again when the
+# lock file changes, as the venv's stamp does for pyproject.toml.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make lint needs Node.js (20.19 or newer) and npm for ESLint on static/"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+lint: install node_modules/.installed ## ruff, import-linter, a migrations check and ESLint on static/ (needs Node.js)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
+	node_modules/.bin/eslint static/
 
 fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff format .

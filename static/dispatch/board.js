@@ -232,8 +232,8 @@ root.addEventListener("drop", async (event) => {
 // Live updates: a snapshot on (re)connect, progress and changes as they happen.
 let retry = 0;
 function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/hubs/${hubId}/board/`);
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${window.location.host}/ws/hubs/${hubId}/board/`);
   socket.addEventListener("open", () => { retry = 0; root.dataset.live = "true"; });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
