@@ -295,8 +295,17 @@ def _as_tasks(remaining, cancelled, live: Problem) -> list[tuple[str, int]]:
     return out
 
 
-def live_problem(problem: Problem, states, new_jobs, cancelled) -> Problem:
-    """The remaining problem: live vehicle starts, pinned stops, new and orphaned jobs."""
+def live_problem(
+    problem: Problem,
+    states: list[VehicleState],
+    new_jobs: list[Job] | tuple[Job, ...],
+    cancelled: set[int] | frozenset[int],
+) -> Problem:
+    """The remaining problem: live vehicle starts, pinned stops, new and orphaned jobs.
+
+    Arguments as :func:`reoptimise`'s; each vehicle's shift starts at its ``available_at`` (s)
+    and its travel-time (s) and distance (m) limits shrink by what it has travelled.
+    """
     state_of = {s.vehicle_id: s for s in states}
     pin: dict[tuple[str, int], int] = {}
     wanted: set[tuple[str, int]] = set()
