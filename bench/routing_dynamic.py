@@ -1,6 +1,6 @@
 """Dynamic re-optimisation and insertion-check timings on generated city plans.
 
-    python bench/routing_dynamic.py [--stops 300] [--slots 500] [--plan-budget 20]
+    python -m bench.routing_dynamic [--stops 300] [--slots 500] [--plan-budget 20]
 
 1. A 300-stop plan is solved, then at 11:00 every vehicle's done stops are removed,
    10 new jobs arrive, 5 are cancelled and one vehicle breaks down; ``reoptimise`` must
@@ -16,12 +16,19 @@ import time
 
 import numpy as np
 
-from routing.bench_city import city_document
-from routing.dynamic import InsertionPlan, VehicleState, best_insertion, live_problem, reoptimise
-from routing.problem import Job, Place
-from routing.solver import solve
-from routing.verify import verify
-from routing.vroom_json import parse_problem
+from bench.cities import city_document
+from routing import (
+    InsertionPlan,
+    Job,
+    Place,
+    VehicleState,
+    best_insertion,
+    live_problem,
+    parse_problem,
+    reoptimise,
+    solve,
+    verify,
+)
 
 NOW = 11 * 3600
 

@@ -1,6 +1,6 @@
 """Error left by planning on one traffic multiplier instead of the time-of-day profile.
 
-    python bench/routing_traffic.py [--stops 200] [--budget 10]
+    python -m bench.routing_traffic [--stops 200] [--budget 10]
 
 The city plan is optimised with speeds scaled by the multiplier at the departure hour
 (08:00), then every route is re-timed with the hourly profile (``routing.travel.retime``).
@@ -14,10 +14,8 @@ import argparse
 
 import numpy as np
 
-from routing.bench_city import DAY, city_document
-from routing.solver import solve
-from routing.travel import CITY_TRAFFIC, GreatCircleProvider, retime, traffic_multiplier
-from routing.vroom_json import parse_problem
+from bench.cities import DAY, city_document
+from routing import CITY_TRAFFIC, GreatCircleProvider, parse_problem, retime, solve, traffic_multiplier
 
 
 def measure(multiplier: float, stops: int, budget: float) -> str:

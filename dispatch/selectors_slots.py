@@ -43,8 +43,8 @@ from dispatch.selectors import hub_list
 from dispatch.slot_problems import DayRoutes, Insertion, StopRow, day_routes, insertion_for
 from orders.lifecycle import OrderStatus
 from orders.models import Order
+from routing import SPEEDS_KMH
 from routing.adapter import Crew
-from routing.travel import SPEEDS_KMH
 
 # Consecutive stops of a slot are much closer than the service radius. For n uniformly spread
 # stops in a disc of radius R a tour measures ≈ 0.7124·√(n·πR²) (Beardwood–Halton–Hammersley),

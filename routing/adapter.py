@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from routing.dynamic import InsertionPlan, best_insertion
 from routing.model import compile_problem
 from routing.problem import Break, Job, Place, Problem, Solution, Unassigned, VehicleCosts
 from routing.problem import Route as EngineRoute
@@ -118,6 +119,16 @@ class PlanResult:
 
 
 @dataclass
+class Insertion:
+    """The cheapest way to add one stop: the vehicle, the driving it adds, the arrival."""
+
+    vehicle_id: int
+    added_minutes: float
+    added_km: float
+    arrival: dt.datetime
+
+
+@dataclass
 class Built:
     """A problem and what is needed to read its answers back."""
 
@@ -154,11 +165,11 @@ def skill_codes(names: Iterable[str]) -> dict[str, int]:
 
 def order_amounts(order: Order) -> list[int]:
     """[kg, dm³, parcels] an order takes up (rounded up)."""
-    return [
-        math.ceil(float(order.load_kg or 0) - 1e-9),
-        math.ceil(float(order.load_m3 or 0) * 1000 - 1e-9),
-        int(order.load_parcels or 0),
-    ]
+    return _amounts(order.load_kg, order.load_m3, order.load_parcels)
+
+
+def _amounts(kg: Any, m3: Any, parcels: Any) -> list[int]:
+    return [math.ceil(float(kg or 0) - 1e-9), math.ceil(float(m3 or 0) * 1000 - 1e-9), int(parcels or 0)]
 
 
 def vehicle_capacity(vehicle: Vehicle) -> list[int]:
@@ -402,3 +413,38 @@ def _empty_route(built: Built, vehicle: EngineVehicle) -> RouteResult:
         emissions_g=0.0,
         load=dict.fromkeys(DIMENSIONS, 0),
     )
+
+
+def cheapest_insertion(
+    built: Built,
+    plan: InsertionPlan,
+    *,
+    lat: float,
+    lng: float,
+    start: dt.datetime,
+    end: dt.datetime,
+    load: dict,
+    service_minutes: float,
+) -> Insertion | None:
+    """The cheapest way to add a stop at (lat, lng) served inside [start, end], or None.
+
+    ``plan`` holds committed routes of ``built`` (:func:`routing.committed_routes`), and
+    ``built`` must use the time objective: the added cost is then added driving seconds,
+    reported in minutes and, at the vehicle profile's speed, in km. ``load`` has ``kg``,
+    ``m3`` and ``parcels`` (1 when absent).
+    """
+    job = Job(
+        id=0,
+        place=Place(coordinates=(float(lng), float(lat))),
+        service_s=round(service_minutes * 60),
+        delivery=_amounts(load.get("kg", 0), load.get("m3", 0), load.get("parcels", 1)),
+        time_windows=[(built.seconds(start), built.seconds(end))],
+    )
+    candidates = best_insertion(plan, job)
+    if not candidates:
+        return None
+    best = candidates[0]
+    profile = next(v.profile for v in built.problem.vehicles if v.id == best.vehicle)
+    added_s = max(0.0, best.added_cost)
+    speed_ms = getattr(built.provider, "speed_ms", GreatCircleProvider().speed_ms)(profile)
+    return Insertion(best.vehicle, round(added_s / 60, 1), round(added_s * speed_ms / 1000, 2), built.at(best.arrival))

@@ -1,10 +1,11 @@
 """Live changes to a running plan: cheapest insertion and quick re-optimisation.
 
 ``best_insertion`` answers "which vehicle could still take this stop, where, at what extra
-cost" against committed routes without any search. ``reoptimise`` rebuilds the plan from
-the vehicles' live states: done stops disappear, each vehicle starts where it is, when it
-is free; new jobs and the stops of broken-down vehicles are inserted greedily, then
-OR-Tools improves the result from that start for the rest of the budget.
+cost" against committed routes without any search; ``committed_routes`` lays committed
+stops out as such routes (a given stop order, the rest inserted greedily). ``reoptimise``
+rebuilds the plan from the vehicles' live states: done stops disappear, each vehicle starts
+where it is, when it is free; new jobs and the stops of broken-down vehicles are inserted
+greedily, then OR-Tools improves the result from that start for the rest of the budget.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import numpy as np
 
 from routing.eligibility import eligibility
 from routing.engines.ortools_engine import solve_ortools
-from routing.insertion import Candidate, evaluate, route_gaps, to_candidates
-from routing.model import Model, compile_problem, job_task
+from routing.insertion import Candidate, evaluate, greedy_insert, route_gaps, to_candidates
+from routing.model import Model, Task, compile_problem, job_task
 from routing.problem import Job, Place, Problem, Solution, Vehicle
+from routing.schedule import build_route, place_breaks
 from routing.solver import assemble
 from routing.travel import GreatCircleProvider, TravelProvider
 
@@ -108,6 +110,108 @@ def best_insertion(plan: InsertionPlan, job: Job) -> list[Candidate]:
 
 
 @dataclass
+class CommittedRoutes:
+    """Committed stops laid out on routes, ready for :func:`best_insertion` (``plan``).
+
+    ``sequences``: job ids in driving order by vehicle id; ``timed``: the same with
+    ``("break", k)`` items where the vehicle's k-th break falls; ``unrouted``: job ids no
+    route could take. ``plan`` is None when the problem has no vehicles.
+    """
+
+    plan: InsertionPlan | None
+    sequences: dict[int, list[int]]
+    timed: dict[int, list[tuple[str, int]]]
+    unrouted: list[int]
+
+
+def committed_routes(
+    problem: Problem,
+    *,
+    provider: TravelProvider | None = None,
+    start: dict[int, list[int]] | None = None,
+    keep_start: bool = True,
+    breaks_at: dict[int, list[tuple[str, int]]] | None = None,
+) -> CommittedRoutes:
+    """Every job of ``problem`` that fits on a route, laid out without a search.
+
+    ``start`` is a stop order to begin from (job ids by vehicle id; unknown ids are skipped).
+    With ``keep_start`` it stays as given (a plan's routes); otherwise a route that is now
+    late or overloaded (a job's window or load changed) starts over empty. The other jobs
+    are inserted one by one, earliest window first, each where it adds the least cost.
+    ``breaks_at`` (a previous ``timed``) keeps a route's breaks where they were when its
+    stops did not change; elsewhere they are placed where the route ends earliest.
+    """
+    if not problem.vehicles:
+        return CommittedRoutes(None, {}, {}, [job.id for job in problem.jobs])
+    # Compiled once: the plan starts empty and receives the routes built on its own model.
+    plan = InsertionPlan(problem, Solution(), provider)
+    model = plan.model
+    routes = _start_routes(model, start or {})
+    if not keep_start:
+        routes = {v: seq if _still_feasible(model, v, seq) else [] for v, seq in routes.items()}
+    placed = {i for seq in routes.values() for i in seq}
+    # Earliest windows first: each route then grows in the order it is driven.
+    free = sorted((i for i in range(len(model.tasks)) if i not in placed), key=lambda i: _opens(model.tasks[i]))
+    if free:
+        greedy_insert(model, routes, free)
+    previous = breaks_at or {}
+    full = {v: _with_breaks(model, v, seq, previous.get(model.vehicles[v].id)) for v, seq in routes.items()}
+    plan.sequences = full
+    plan.gaps = [route_gaps(model, v, seq) for v, seq in full.items()]
+    routed = {i for seq in routes.values() for i in seq}
+    return CommittedRoutes(
+        plan,
+        {model.vehicles[v].id: [model.tasks[i].id for i in seq] for v, seq in routes.items()},
+        {model.vehicles[v].id: [_item(model, i) for i in seq] for v, seq in full.items()},
+        [task.id for i, task in enumerate(model.tasks) if i not in routed],
+    )
+
+
+def _start_routes(model: Model, start: dict[int, list[int]]) -> dict[int, list[int]]:
+    """Task-index routes from a stop order given as job ids by vehicle id (unknown ids skipped)."""
+    task_of = {task.id: i for i, task in enumerate(model.tasks)}
+    vehicle_of = {veh.id: v for v, veh in enumerate(model.vehicles)}
+    routes: dict[int, list[int]] = {v: [] for v in range(len(model.vehicles))}
+    placed: set[int] = set()
+    for vehicle_id, job_ids in start.items():
+        v = vehicle_of.get(vehicle_id)
+        for job_id in job_ids if v is not None else ():
+            if job_id in task_of and task_of[job_id] not in placed:
+                routes[v].append(task_of[job_id])
+                placed.add(task_of[job_id])
+    return routes
+
+
+def _opens(task: Task) -> int:
+    return min((a for a, _ in task.windows), default=0)
+
+
+def _still_feasible(model: Model, v: int, seq: list[int]) -> bool:
+    if not seq:
+        return True
+    route = build_route(model, v, seq)
+    return route.time_warp == 0 and all(
+        amount <= capacity for amount, capacity in zip(route.delivery, model.vehicles[v].capacity, strict=False)
+    )
+
+
+def _item(model: Model, i: int) -> tuple[str, int]:
+    return ("break", -i - 1) if i < 0 else ("job", model.tasks[i].id)
+
+
+def _with_breaks(model: Model, v: int, seq: list[int], previous: list[tuple[str, int]] | None) -> list[int]:
+    """The route with its breaks: where they were last time if its stops did not change."""
+    if not seq or not model.vehicles[v].breaks:
+        return list(seq)
+    if previous is not None and [ident for kind, ident in previous if kind == "job"] == [
+        model.tasks[i].id for i in seq
+    ]:
+        task_of = {model.tasks[i].id: i for i in seq}
+        return [task_of[ident] if kind == "job" else -ident - 1 for kind, ident in previous]
+    return place_breaks(model, v, seq)
+
+
+@dataclass
 class VehicleState:
     """Where a vehicle is now: ``position`` from ``available_at`` (s), stops left in order.
 
@@ -191,32 +295,17 @@ def _as_tasks(remaining, cancelled, live: Problem) -> list[tuple[str, int]]:
     return out
 
 
-def greedy_insert(model: Model, routes: dict[int, list[int]], tasks: list[int]) -> None:
-    """Insert job tasks one by one at their cheapest feasible position (in place)."""
-    gaps = {v: route_gaps(model, v, seq) for v, seq in routes.items()}
-    for i in sorted(tasks, key=lambda i: -model.tasks[i].priority):
-        task = model.tasks[i]
+def live_problem(
+    problem: Problem,
+    states: list[VehicleState],
+    new_jobs: list[Job] | tuple[Job, ...],
+    cancelled: set[int] | frozenset[int],
+) -> Problem:
+    """The remaining problem: live vehicle starts, pinned stops, new and orphaned jobs.
 
-        def vectors(v: int, loc=task.loc):
-            dur, dist = model.duration(v), model.distance(v)
-            return dur[:, loc], dur[loc, :], dist[:, loc], dist[loc, :]
-
-        rows = [r for g in gaps.values() for r in evaluate(model, g, task, vectors)]
-        if not rows:
-            continue
-        v, position, _, _ = min(rows, key=lambda r: r[2])
-        seq = routes[v]
-        # ``position`` counts tasks; breaks in the sequence shift the list index.
-        k, seen = 0, 0
-        while k < len(seq) and (seen < position or seq[k] < 0):
-            seen += seq[k] >= 0
-            k += 1
-        seq.insert(k, i)
-        gaps[v] = route_gaps(model, v, seq)
-
-
-def live_problem(problem: Problem, states, new_jobs, cancelled) -> Problem:
-    """The remaining problem: live vehicle starts, pinned stops, new and orphaned jobs."""
+    Arguments as :func:`reoptimise`'s; each vehicle's shift starts at its ``available_at`` (s)
+    and its travel-time (s) and distance (m) limits shrink by what it has travelled.
+    """
     state_of = {s.vehicle_id: s for s in states}
     pin: dict[tuple[str, int], int] = {}
     wanted: set[tuple[str, int]] = set()

@@ -172,3 +172,27 @@ def to_candidates(model: Model, rows: list[tuple]) -> list[Candidate]:
     """Sort by added cost and convert to vehicle ids and cost units."""
     rows = sorted(rows, key=lambda r: (r[2], r[0], r[1]))
     return [Candidate(model.vehicles[v].id, p, c / COST_SCALE, a) for v, p, c, a in rows]
+
+
+def greedy_insert(model: Model, routes: dict[int, list[int]], tasks: list[int]) -> None:
+    """Insert job tasks one by one at their cheapest feasible position (in place)."""
+    gaps = {v: route_gaps(model, v, seq) for v, seq in routes.items()}
+    for i in sorted(tasks, key=lambda i: -model.tasks[i].priority):
+        task = model.tasks[i]
+
+        def vectors(v: int, loc=task.loc):
+            dur, dist = model.duration(v), model.distance(v)
+            return dur[:, loc], dur[loc, :], dist[:, loc], dist[loc, :]
+
+        rows = [r for g in gaps.values() for r in evaluate(model, g, task, vectors)]
+        if not rows:
+            continue
+        v, position, _, _ = min(rows, key=lambda r: r[2])
+        seq = routes[v]
+        # ``position`` counts tasks; breaks in the sequence shift the list index.
+        k, seen = 0, 0
+        while k < len(seq) and (seen < position or seq[k] < 0):
+            seen += seq[k] >= 0
+            k += 1
+        seq.insert(k, i)
+        gaps[v] = route_gaps(model, v, seq)

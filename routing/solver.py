@@ -17,6 +17,7 @@ import numpy as np
 from routing.eligibility import eligibility
 from routing.engines.ortools_engine import solve_ortools
 from routing.engines.pyvrp_engine import solve_pyvrp, unsupported_features
+from routing.insertion import greedy_insert
 from routing.model import Model, compile_problem
 from routing.problem import Problem, Solution, Unassigned
 from routing.relax import relax, repair
@@ -208,8 +209,6 @@ def reinsert(model: Model, routes: dict[int, list[int]], task_ids: list[int]) ->
     with 18 vehicles idle). Insertions are found on the timed routes (breaks in place) and
     kept only if the routes hold again once their breaks are re-placed.
     """
-    from routing.dynamic import greedy_insert  # routing.dynamic imports this module
-
     served = {i for seq in routes.values() for i in seq}
     missing = [i for i in task_ids if i not in served and model.tasks[i].kind == "job"]
     if not missing:

@@ -17,7 +17,11 @@ Lookup = Callable[[Place, Place], tuple[int, int]]
 
 
 def verify(problem: Problem, solution: Solution, provider: TravelProvider | None = None) -> list[str]:
-    """Return every violated rule as a readable message (empty list = feasible)."""
+    """Return every violated rule as a readable message (empty list = feasible).
+
+    Times (s), distances (m), loads and costs are recomputed from the problem's matrices, or
+    from ``provider`` when it has coordinates instead: pass the provider ``solve`` used.
+    """
     issues: list[str] = []
     tasks = _task_index(problem)
     seen: Counter[tuple[str, int]] = Counter()

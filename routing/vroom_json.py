@@ -29,7 +29,11 @@ from routing.validation import Checker, validate_problem
 
 
 def parse_problem(document: dict[str, Any]) -> Problem:
-    """Parse and validate a VROOM input document; raises :class:`ProblemValidationError`."""
+    """Parse and validate a VROOM input document; raises :class:`ProblemValidationError`.
+
+    Units as VROOM's: times and durations in seconds, distances in metres, coordinates
+    ``[lon, lat]`` in degrees, costs per hour and per km in the document's cost unit.
+    """
     check = Checker()
     if not isinstance(document, dict):
         raise ProblemValidationError({"$": ["document must be a JSON object"]})
@@ -210,7 +214,10 @@ def _matrices(check: Checker, doc: dict) -> dict[str, Matrices]:
 
 
 def format_solution(solution: Solution) -> dict[str, Any]:
-    """VROOM output document (code 0) with the extensions listed in the module docstring."""
+    """VROOM output document (code 0) with the extensions listed in the module docstring.
+
+    Times in seconds, distances in metres, costs in the vehicles' cost unit.
+    """
     routes = [_route_json(r) for r in solution.routes]
     dims = max((len(r.delivery) for r in solution.routes), default=0)
     summary = {

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from common import clock
 from dispatch.models import Route, Stop, StopStatus
-from routing.travel import GreatCircleProvider, retime
+from routing import GreatCircleProvider, retime
 from tracking.exceptions import exception_raise
 from tracking.itinerary import Itinerary, driver_itinerary
 from tracking.models import StopEta

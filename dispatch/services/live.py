@@ -21,9 +21,8 @@ from dispatch.services.planning import route_apply_timing
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
+from routing import Place, VehicleState, reoptimise
 from routing.adapter import REASON_MESSAGES, Crew, build_problem, read_solution
-from routing.dynamic import VehicleState, reoptimise
-from routing.problem import Place
 
 logger = logging.getLogger(__name__)
 URGENT_PRIORITY = 80

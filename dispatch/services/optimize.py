@@ -14,10 +14,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models.jobs import FINISHED, JobStatus, OptimizationJob
-from routing.errors import ProblemValidationError
-from routing.problem import Problem
-from routing.solver import solve
-from routing.vroom_json import format_solution, parse_problem
+from routing import Problem, ProblemValidationError, format_solution, parse_problem, solve
 
 INLINE_MAX_TASKS = 50
 INLINE_MAX_BUDGET_S = 2.0

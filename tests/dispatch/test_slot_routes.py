@@ -63,8 +63,7 @@ def test_rebuilt_matrices_reuse_known_points_and_match_a_fresh_computation():
     """Pure: the provider computes only new points' rows; the result equals a full computation."""
     import numpy as np
 
-    from dispatch.slot_problems import ReusingProvider
-    from routing.travel import GreatCircleProvider
+    from routing import GreatCircleProvider, ReusingProvider
 
     points = [(60.17 + k * 0.003, 24.94 + (k % 7) * 0.004) for k in range(40)]
     provider = ReusingProvider()

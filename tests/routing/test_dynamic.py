@@ -6,6 +6,7 @@ from routing.dynamic import (
     InsertionPlan,
     VehicleState,
     best_insertion,
+    committed_routes,
     live_problem,
     reoptimise,
 )
@@ -53,6 +54,42 @@ def test_stop_before_a_late_first_stop_leaves_at_the_shift_start():
     found = best_insertion(plan, Job(id=9, place=Place(index=1), delivery=[1], time_windows=[(0, 200)]))
 
     assert [(c.vehicle, c.position, c.added_cost, c.arrival) for c in found] == [(1, 0, 0.0, 100)]
+
+
+def test_committed_routes_keep_the_given_order_and_insert_the_rest():
+    """Stops 3 then 1 stay as given (unknown id 99 skipped); 2 goes in where it adds nothing
+    (before 3), and 5 (load 5 on a van of 3) fits nowhere."""
+    vehicles = [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [3], "time_window": [0, 2000]}]
+    jobs = [{"id": i, "location_index": i, "delivery": [1]} for i in (1, 2, 3)]
+    problem = line_problem([*jobs, {"id": 5, "location_index": 5, "delivery": [5]}], vehicles)
+
+    routes = committed_routes(problem, start={1: [3, 99, 1]})
+
+    assert (routes.sequences, routes.unrouted) == ({1: [2, 3, 1]}, [5])
+    assert routes.timed == {1: [("job", 2), ("job", 3), ("job", 1)]}
+    assert best_insertion(routes.plan, Job(id=9, place=Place(index=4), delivery=[1])) == []  # the van is full
+
+
+def test_committed_routes_start_a_route_over_when_it_no_longer_holds():
+    """Given 3 then 1, stop 1 (window until 150 s) is reached at 500 s: kept only when asked."""
+    jobs = [
+        {"id": 1, "location_index": 1, "time_windows": [[0, 150]]},
+        {"id": 3, "location_index": 3, "time_windows": [[0, 350]]},
+    ]
+    problem = line_problem(jobs)
+
+    kept = committed_routes(problem, start={1: [3, 1]})
+    checked = committed_routes(problem, start={1: [3, 1]}, keep_start=False)
+
+    assert (kept.sequences, checked.sequences) == ({1: [3, 1]}, {1: [1, 3]})
+
+
+def test_committed_routes_without_vehicles_leave_every_stop_unrouted():
+    problem = line_problem([{"id": 1, "location_index": 1}, {"id": 2, "location_index": 2}], [])
+
+    routes = committed_routes(problem)
+
+    assert (routes.plan, routes.sequences, routes.timed, routes.unrouted) == (None, {}, {}, [1, 2])
 
 
 def test_best_insertion_respects_windows_and_capacity():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from routing.bench_city import city_document
+from bench.cities import city_document
 from routing.model import compile_problem
 from routing.solver import assemble, reinsert, solve
 from routing.verify import verify

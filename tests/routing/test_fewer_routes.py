@@ -7,7 +7,7 @@ import time
 import pytest
 import pyvrp
 
-from routing.bench_city import city_document
+from bench.cities import city_document
 from routing.engines import fewer_routes
 from routing.engines.pyvrp_engine import _Stop, build_data, cost_divisor
 from routing.model import compile_problem

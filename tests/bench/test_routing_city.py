@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
-from routing import bench_city
-from routing.bench import main
-from routing.bench_city import city_document, summary
-from routing.vroom_json import parse_problem
+import pytest
+
+from bench import routing_city
+from bench.cities import city_document
+from bench.routing_city import main, summary
+from routing import parse_problem
 
 
 def test_compare_runs_every_instance_and_seed_for_every_solver(capsys):
@@ -33,6 +35,30 @@ def test_compare_runs_every_instance_and_seed_for_every_solver(capsys):
         "# waypoint vs pyvrp",
         "# waypoint vs vroom",
     ]
+
+
+def test_city_prints_one_verified_row(capsys):
+    main(["--city", "12", "--budget", "0.3", "--seed", "5"])
+
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == (
+        "stops,vehicles_available,routes,unassigned,cost,time_to_feasible_s,total_s,peak_rss_mb,engine,verified"
+    )
+    fields = dict(zip(header.split(","), row.split(","), strict=True))
+    assert (fields["stops"], fields["vehicles_available"], fields["unassigned"], fields["verified"]) == (
+        "12",
+        "2",
+        "0",
+        "True",
+    )
+
+
+def test_a_city_size_is_required(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--budget", "1"])
+
+    assert exit_.value.code == 2
+    assert "one of the arguments --city --compare is required" in capsys.readouterr().err
 
 
 def test_summary_pairs_runs_and_leaves_out_incomplete_plans():
@@ -67,14 +93,14 @@ def test_pyvrp_direct_pays_for_building_its_data_out_of_its_budget(monkeypatch):
     import pyvrp
 
     problem = parse_problem(city_document(12, 5, with_matrices=True))
-    compiling, real_compile = [], bench_city.compile_problem
+    compiling, real_compile = [], routing_city.compile_problem
 
     def slow_compile(*args, **kwargs):
         compiling.append(time.perf_counter())
         time.sleep(0.3)
         return real_compile(*args, **kwargs)
 
-    monkeypatch.setattr(bench_city, "compile_problem", slow_compile)
+    monkeypatch.setattr(routing_city, "compile_problem", slow_compile)
     stops, real_solve = [], pyvrp.solve
 
     def solve(data, *, stop, **kwargs):
@@ -84,7 +110,7 @@ def test_pyvrp_direct_pays_for_building_its_data_out_of_its_budget(monkeypatch):
     monkeypatch.setattr(pyvrp, "solve", solve)
 
     called = time.perf_counter()
-    routes = bench_city._pyvrp(problem, 0.5, seed=1)
+    routes = routing_city._pyvrp(problem, 0.5, seed=1)
 
     stop, search_started = stops[0]
     assert called <= stop.deadline - 0.5 <= compiling[0]  # fixed before the data was built
@@ -105,9 +131,9 @@ def test_vroom_timeout_is_what_is_left_of_the_budget(monkeypatch):
         return real_solve(self, *args, timeout=timeout, **kwargs)
 
     monkeypatch.setattr(vroom.Input, "solve", solve)
-    _slow(monkeypatch, bench_city.tempfile, "NamedTemporaryFile", 0.3)
+    _slow(monkeypatch, routing_city.tempfile, "NamedTemporaryFile", 0.3)
 
-    routes = bench_city._vroom(city_document(12, 5, with_matrices=True), 0.5)
+    routes = routing_city._vroom(city_document(12, 5, with_matrices=True), 0.5)
 
     assert timeouts[0] <= 0.5 - 0.3  # what writing its input left of the budget
     assert sum(len(keys) for keys in routes.values()) == 12

@@ -1,17 +1,22 @@
-"""Generated city problems for benchmarks: scale runs and a three-solver comparison.
+"""Generated cities (bench/cities.py): one solve at scale, or Waypoint against PyVRP and VROOM.
 
-The city: stops scattered around a hub (denser near the centre) within ~12 km, half of
-them with a two-hour delivery window between 08:00 and 20:00, two load dimensions
-(kg, parcels), a heterogeneous fleet of vans and cargo bikes with VROOM-style costs in
-cents (fixed, per hour of travel, per km). Seeded, so every run sees the same city.
+Usage::
+
+    python -m bench.routing_city --city 2000 --budget 60      # time to first plan, peak memory
+    python -m bench.routing_city --compare 1000 --budget 60 --seeds 1,2 --instances 1,2 [--rich]
+
+The comparison runs PyVRP directly on the data Waypoint compiles and costs every answer with
+Waypoint's own scheduler, so it reaches into the engine's internals (``routing.model``,
+``routing.solver``, ``routing.engines``) on purpose; the library never imports this module.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import math
 import os
 import resource
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,90 +24,11 @@ from datetime import timedelta
 
 import numpy as np
 
+from bench.cities import city_document
+from routing import Problem, parse_problem, solve, verify
 from routing.engines.pyvrp_engine import build_data, cost_divisor
 from routing.model import compile_problem
-from routing.problem import Problem
-from routing.solver import assemble, solve
-from routing.travel import GreatCircleProvider
-from routing.verify import verify
-from routing.vroom_json import parse_problem
-
-HUB = (4.8357, 45.7640)  # lon, lat (Lyon)
-DAY = (8 * 3600, 20 * 3600)
-
-
-def city_document(n: int, seed: int = 0, with_matrices: bool = False, rich: bool = False) -> dict:
-    """A VROOM input document with ``n`` jobs (times in s since midnight).
-
-    ``rich`` adds features beyond PyVRP's set: a 30-min lunch break (window 12:00–14:00)
-    for vans, 10 % of jobs needing the vans' tail lift (skill 1), 10 % with two windows.
-    """
-    rng = np.random.default_rng(seed)
-    radius_km = rng.gamma(2.0, 2.5, n).clip(0.2, 12.0)
-    angle = rng.uniform(0, 2 * math.pi, n)
-    lat = HUB[1] + radius_km * np.sin(angle) / 111.2
-    lng = HUB[0] + radius_km * np.cos(angle) / (111.2 * math.cos(math.radians(HUB[1])))
-    jobs = []
-    for k in range(n):
-        job = {
-            "id": k + 1,
-            "location": [round(float(lng[k]), 6), round(float(lat[k]), 6)],
-            "service": int(rng.integers(90, 301)),
-            "delivery": [int(rng.integers(1, 26)), int(rng.integers(1, 4))],
-        }
-        if rng.random() < 0.5:
-            start = int(rng.integers(DAY[0], DAY[1] - 7200) // 900 * 900)
-            job["time_windows"] = [[start, start + 7200]]
-        jobs.append(job)
-    kg = sum(j["delivery"][0] for j in jobs)
-    vans = max(1, math.ceil(kg / 700 * 1.15))
-    bikes = max(1, n // 60)
-    vehicles = [_vehicle(k + 1, "van", [800, 120], (4000, 2500, 25)) for k in range(vans)]
-    vehicles += [_vehicle(vans + k + 1, "bike", [90, 15], (1500, 1800, 0)) for k in range(bikes)]
-    doc = {"jobs": jobs, "vehicles": vehicles}
-    if rich:
-        _enrich(doc, rng)
-    if with_matrices:
-        _add_matrices(doc)
-    return doc
-
-
-def _enrich(doc: dict, rng: np.random.Generator) -> None:
-    for vehicle in doc["vehicles"]:
-        if vehicle["profile"] == "van":
-            vehicle["skills"] = [1]
-            vehicle["breaks"] = [{"id": 1, "time_windows": [[12 * 3600, 14 * 3600]], "service": 1800}]
-    for job in doc["jobs"]:
-        draw = rng.random()
-        if draw < 0.1:
-            job["skills"] = [1]
-        elif draw < 0.2:
-            job["time_windows"] = [[9 * 3600, 11 * 3600], [15 * 3600, 17 * 3600]]
-
-
-def _vehicle(ident: int, profile: str, capacity: list[int], costs: tuple) -> dict:
-    return {
-        "id": ident,
-        "profile": profile,
-        "start": list(HUB),
-        "end": list(HUB),
-        "capacity": capacity,
-        "time_window": list(DAY),
-        "costs": {"fixed": costs[0], "per_hour": costs[1], "per_km": costs[2]},
-    }
-
-
-def _add_matrices(doc: dict) -> None:
-    points = [list(HUB)] + [j["location"] for j in doc["jobs"]]
-    for k, job in enumerate(doc["jobs"], start=1):
-        job["location_index"] = k
-    for v in doc["vehicles"]:
-        v["start_index"] = v["end_index"] = 0
-    provider = GreatCircleProvider()
-    doc["matrices"] = {}
-    for profile in {v["profile"] for v in doc["vehicles"]}:
-        dur, dist = provider.matrices([(p[1], p[0]) for p in points], profile)
-        doc["matrices"][profile] = {"durations": dur.tolist(), "distances": dist.tolist()}
+from routing.solver import assemble
 
 
 def run_city(n: int, budget_s: float, seed: int) -> Iterator[str]:
@@ -262,3 +188,41 @@ def summary(costs: dict[str, dict[tuple[int, int], int]]) -> Iterator[str]:
 
 def _keys(solution) -> dict[int, list[tuple[str, int]]]:
     return {r.vehicle: [(s.type, s.id) for s in r.steps if s.type == "job"] for r in solution.routes}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.city:
+        run = run_city(args.city, args.budget, args.seed)
+    else:
+        seeds, instances = _seeds(args.seeds, args.seed), _seeds(args.instances, args.seed)
+        run = compare(args.compare, args.budget, seeds, instances, args.rich)
+    for line in run:
+        print(line, flush=True)
+    return 0
+
+
+def _seeds(text: str | None, default: int) -> list[int]:
+    return [int(x) for x in text.split(",")] if text else [default]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.routing_city", description=__doc__)
+    size = parser.add_mutually_exclusive_group(required=True)
+    size.add_argument("--city", type=int, default=0, help="generated city problem size")
+    size.add_argument(
+        "--compare",
+        type=int,
+        default=0,
+        help="city problem size solved by Waypoint, PyVRP and pyvroom",
+    )
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds per solve")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rich", action="store_true", help="with --compare: add breaks, skills, two windows")
+    parser.add_argument("--seeds", help="with --compare: solver seeds, e.g. 1,2,3 (default: --seed)")
+    parser.add_argument("--instances", help="with --compare: city seeds, e.g. 1,2,3 (default: --seed)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

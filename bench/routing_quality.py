@@ -2,9 +2,9 @@
 
 Usage::
 
-    python -m routing.bench PATH... --budget SECONDS [--jobs N] [--seed S]
-    python -m routing.bench --city 2000 --budget 60      # generated city problem
-    python -m routing.bench --compare 1000 --budget 60 --seeds 1,2 --instances 1,2
+    python -m bench.routing_quality PATH... --budget SECONDS [--jobs N] [--seed S]
+
+(Generated cities: ``python -m bench.routing_city``.)
 
 Conventions (as the distance-minimising BKS): VRPTW distances and travel times are
 Euclidean truncated to one decimal, handled as integers ×10; CVRP uses rounded
@@ -28,9 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routing.problem import Job, Matrices, Place, Problem, Vehicle, VehicleCosts
-from routing.solver import solve
-from routing.verify import verify
+from routing import Job, Matrices, Place, Problem, Vehicle, VehicleCosts, solve, verify
 
 HEADER = "instance,vehicles,distance,bks_distance,gap_pct,seconds,feasible"
 
@@ -179,23 +177,6 @@ def expand(paths: list[str]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.city or args.compare:
-        from routing.bench_city import compare, run_city
-
-        run = (
-            run_city(args.city, args.budget, args.seed)
-            if args.city
-            else compare(
-                args.compare,
-                args.budget,
-                _seeds(args.seeds, args.seed),
-                _seeds(args.instances, args.seed),
-                args.rich,
-            )
-        )
-        for line in run:
-            print(line, flush=True)
-        return 0
     paths = expand(args.paths)
     bks = load_bks(paths)
     print(HEADER, flush=True)
@@ -219,10 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _seeds(text: str | None, default: int) -> list[int]:
-    return [int(x) for x in text.split(",")] if text else [default]
-
-
 def _summary(gaps: dict[str, list[float]]) -> None:
     every = [g for values in gaps.values() for g in values]
     for name in sorted(gaps):
@@ -233,21 +210,11 @@ def _summary(gaps: dict[str, list[float]]) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m routing.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.routing_quality", description=__doc__)
     parser.add_argument("paths", nargs="*", help="instance files or folders")
     parser.add_argument("--budget", type=float, default=10.0, help="seconds per instance")
     parser.add_argument("--jobs", type=int, default=1, help="parallel processes")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--city", type=int, default=0, help="generated city problem size")
-    parser.add_argument(
-        "--compare",
-        type=int,
-        default=0,
-        help="city problem size solved by Waypoint, PyVRP and pyvroom",
-    )
-    parser.add_argument("--rich", action="store_true", help="with --compare: add breaks, skills, two windows")
-    parser.add_argument("--seeds", help="with --compare: solver seeds, e.g. 1,2,3 (default: --seed)")
-    parser.add_argument("--instances", help="with --compare: city seeds, e.g. 1,2,3 (default: --seed)")
     return parser
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from routing.bench import family, main, read_solomon
+from bench.routing_quality import family, main, read_solomon
 
 TINY = """TINY1
 
