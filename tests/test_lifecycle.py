@@ -1,14 +1,11 @@
 """The shared lifecycle helper: tables are checked when declared, and history is append-only."""
 
-import datetime as dt
-
 import pytest
 
-from common import clock
 from common.lifecycle import AppendOnlyError, Lifecycle
-from dispatch.models import PlanEvent, Route, SlotHold, SlotHoldEvent, SlotTemplate, Stop, StopEvent
-from dispatch.models.jobs import OptimizationJob, OptimizationJobEvent
-from tests.factories.fleet import DAY, OrderFactory, PlanFactory, VehicleFactory
+from dispatch.models import PlanEvent, SlotHoldEvent, StopEvent
+from dispatch.models.jobs import OptimizationJobEvent
+from tests.factories.fleet import OptimizationJobFactory, PlanFactory, SlotHoldFactory, StopFactory
 from tracking.exceptions import exception_raise
 from tracking.models import ExceptionEvent
 
@@ -28,36 +25,15 @@ def plan_event(hub):
 
 
 def stop_event(hub):
-    route = Route.objects.create(plan=PlanFactory(hub=hub), vehicle=VehicleFactory(home_hub=hub))
-    now = clock.now()
-    stop = Stop.objects.create(
-        route=route, order=OrderFactory(hub=hub), sequence=1, planned_arrival=now, planned_departure=now
-    )
-    return StopEvent.objects.create(stop=stop, kind="stop_done", actor="system")
+    return StopEvent.objects.create(stop=StopFactory(hub=hub), kind="stop_done", actor="system")
 
 
 def hold_event(hub):
-    template = SlotTemplate.objects.create(
-        organization=hub.organization, hub=hub, weekdays=["tue"], start_time=dt.time(10), end_time=dt.time(12)
-    )
-    start, end = template.window(DAY)
-    hold = SlotHold.objects.create(
-        organization=hub.organization,
-        hub=hub,
-        template=template,
-        date=DAY,
-        start=start,
-        end=end,
-        lat=60.17,
-        lng=24.94,
-        expires_at=end,
-        created_by="test",
-    )
-    return SlotHoldEvent.objects.create(hold=hold, kind="slot_hold_created", actor="system")
+    return SlotHoldEvent.objects.create(hold=SlotHoldFactory(hub=hub), kind="slot_hold_created", actor="system")
 
 
 def job_event(hub):
-    job = OptimizationJob.objects.create(organization=hub.organization, actor="t", document={}, budget_s=1)
+    job = OptimizationJobFactory(organization=hub.organization)
     return OptimizationJobEvent.objects.create(job=job, kind="optimization_job_created", actor="system")
 
 

@@ -43,6 +43,17 @@ ACTIVE_STATUSES = frozenset({P.DRAFT, P.OPTIMIZING, P.OPTIMIZED, P.DISPATCHED})
 EDITABLE_STATUSES = frozenset({P.OPTIMIZED, P.DISPATCHED})
 
 
+# Counted over the routes by `plan_totals_refresh`, saved with whatever changed the routes.
+PLAN_TOTAL_FIELDS = (
+    "total_distance_m",
+    "total_duration_s",
+    "total_cost",
+    "total_emissions_g",
+    "stop_count",
+    "unassigned_count",
+)
+
+
 class Objective(models.TextChoices):
     COST = "cost"
     DISTANCE = "distance"

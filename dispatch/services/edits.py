@@ -15,9 +15,10 @@ from django.db import transaction
 from accounts.tenancy import Actor
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.models.planning import PLAN_TOTAL_FIELDS
 from dispatch.selectors_planning import plan_crew_for_route
 from dispatch.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
-from dispatch.services.planning import PLAN_TOTAL_FIELDS, plan_totals_refresh, route_apply_timing
+from dispatch.services.planning import plan_totals_refresh, route_apply_timing
 from dispatch.services.planning_transitions import stop_transition
 from orders.lifecycle import OrderStatus
 from orders.models import Order

@@ -12,7 +12,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
-from dispatch.models.planning import PLAN_STALE_ERROR
+from dispatch.models.planning import PLAN_STALE_ERROR, PLAN_TOTAL_FIELDS
 from dispatch.selectors_planning import (
     PLANNABLE_ORDER_STATUSES,
     ROUTE_COLORS,
@@ -361,16 +361,6 @@ def route_apply_timing(*, route: Route, result: RouteResult, violations: list[st
     route.breaks = [{"start": b.start.isoformat(), "end": b.end.isoformat()} for b in result.breaks]
     route.violations = list(violations or [])
     route.save()
-
-
-PLAN_TOTAL_FIELDS = (
-    "total_distance_m",
-    "total_duration_s",
-    "total_cost",
-    "total_emissions_g",
-    "stop_count",
-    "unassigned_count",
-)
 
 
 def plan_totals_refresh(*, plan: Plan) -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from dispatch.models.jobs import JOB_TRANSITIONS, InvalidJobTransition, JobStatus, OptimizationJob, OptimizationJobEvent
 from dispatch.services.optimize_transitions import optimization_job_transition
+from tests.factories.fleet import OptimizationJobFactory
 
 pytestmark = pytest.mark.django_db
 J = JobStatus
@@ -26,7 +27,7 @@ def test_the_table_is_exactly_the_documented_lifecycle():
 
 @pytest.fixture
 def job(organization):
-    return OptimizationJob.objects.create(organization=organization, actor="test", document={}, budget_s=1)
+    return OptimizationJobFactory(organization=organization)
 
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])

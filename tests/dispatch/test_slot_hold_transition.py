@@ -1,14 +1,11 @@
 """Every move of the slot-hold lifecycle, straight to its one transition service."""
 
-import datetime as dt
-
 import pytest
 
-from common import clock
-from dispatch.models import HOLD_TRANSITIONS, HoldStatus, SlotHold, SlotHoldEvent, SlotTemplate
+from dispatch.models import HOLD_TRANSITIONS, HoldStatus, SlotHold, SlotHoldEvent
 from dispatch.models.slots import InvalidHoldTransition
 from dispatch.services.slot_transitions import slot_hold_transition
-from tests.factories.fleet import DAY
+from tests.factories.fleet import SlotHoldFactory
 
 pytestmark = pytest.mark.django_db
 H = HoldStatus
@@ -23,22 +20,7 @@ def test_the_table_is_exactly_the_documented_lifecycle():
 
 @pytest.fixture
 def hold(hub):
-    template = SlotTemplate.objects.create(
-        organization=hub.organization, hub=hub, weekdays=["tue"], start_time=dt.time(10), end_time=dt.time(12)
-    )
-    start, end = template.window(DAY)
-    return SlotHold.objects.create(
-        organization=hub.organization,
-        hub=hub,
-        template=template,
-        date=DAY,
-        start=start,
-        end=end,
-        lat=60.17,
-        lng=24.94,
-        expires_at=clock.now() + dt.timedelta(minutes=10),
-        created_by="test",
-    )
+    return SlotHoldFactory(hub=hub)
 
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])

@@ -8,7 +8,7 @@ from common import clock
 from dispatch.models import Plan, PlanStatus
 from dispatch.models.jobs import JobStatus, OptimizationJob
 from dispatch.tasks import optimization_job_run_task, optimization_jobs_sweep_stale_task, plan_sweep_stale_task
-from tests.factories.fleet import PlanFactory, small_fleet
+from tests.factories.fleet import OptimizationJobFactory, PlanFactory, small_fleet
 from tests.routing_api.test_optimize_api import problem
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +27,8 @@ def silent_plan(hub):
 def silent_job(organization):
     """A job left running by a worker that went silent five minutes ago."""
     long_ago = clock.now() - dt.timedelta(minutes=5)
-    return OptimizationJob.objects.create(
+    return OptimizationJobFactory(
         organization=organization,
-        actor="test",
         document=problem(),
         budget_s=0.3,
         status=JobStatus.RUNNING,

@@ -2,11 +2,10 @@
 
 import pytest
 
-from common import clock
-from dispatch.models import STOP_TRANSITIONS, Route, Stop, StopEvent, StopStatus
+from dispatch.models import STOP_TRANSITIONS, Stop, StopEvent, StopStatus
 from dispatch.models.planning import InvalidStopTransition
 from dispatch.services.planning_transitions import stop_transition
-from tests.factories.fleet import OrderFactory, PlanFactory, VehicleFactory
+from tests.factories.fleet import StopFactory
 
 pytestmark = pytest.mark.django_db
 S = StopStatus
@@ -26,11 +25,7 @@ def test_the_table_is_exactly_the_documented_lifecycle():
 
 @pytest.fixture
 def stop(hub):
-    route = Route.objects.create(plan=PlanFactory(hub=hub), vehicle=VehicleFactory(home_hub=hub))
-    now = clock.now()
-    return Stop.objects.create(
-        route=route, order=OrderFactory(hub=hub), sequence=1, planned_arrival=now, planned_departure=now
-    )
+    return StopFactory(hub=hub)
 
 
 @pytest.mark.parametrize(("source", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
