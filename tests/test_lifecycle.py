@@ -61,3 +61,13 @@ def test_history_rows_cannot_be_changed_or_deleted(hub, make):
     with pytest.raises(AppendOnlyError, match="append-only"):
         model.objects.filter(pk=event.pk).delete()
     assert model.objects.get(pk=event.pk).actor == "system"
+
+
+@pytest.mark.django_db
+def test_a_history_goes_with_its_subject(hub):
+    """Re-optimizing deletes the routes it replaces; their stops' history goes with them."""
+    event = stop_event(hub)
+
+    event.stop.route.delete()
+
+    assert StopEvent.objects.count() == 0
