@@ -1,7 +1,19 @@
 from django.contrib import admin
 
-from dispatch.models import Driver, DriverShiftOverride, Hub, Plan, Route, SlotHold, SlotTemplate, Vehicle
-from dispatch.models.jobs import OptimizationJob
+from dispatch.models import (
+    Driver,
+    DriverShiftOverride,
+    Hub,
+    Plan,
+    PlanEvent,
+    Route,
+    SlotHold,
+    SlotHoldEvent,
+    SlotTemplate,
+    StopEvent,
+    Vehicle,
+)
+from dispatch.models.jobs import OptimizationJob, OptimizationJobEvent
 
 
 @admin.register(Hub)
@@ -47,10 +59,49 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+HISTORY_FIELDS = ["at", "kind", "actor", "from_status", "to_status", "reason", "details"]
+
+
+class HistoryInline(admin.TabularInline):
+    """Append-only history, shown and never edited."""
+
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = HISTORY_FIELDS
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PlanEventInline(HistoryInline):
+    model = PlanEvent
+
+
+class SlotHoldEventInline(HistoryInline):
+    model = SlotHoldEvent
+
+
+class OptimizationJobEventInline(HistoryInline):
+    model = OptimizationJobEvent
+
+
 @admin.register(Plan)
 class PlanAdmin(ReadOnlyAdmin):
     list_display = ["hub", "date", "wave", "status", "stop_count", "unassigned_count", "total_distance_m", "version"]
     list_filter = ["organization", "status", "hub"]
+    inlines = [PlanEventInline]
+
+
+@admin.register(StopEvent)
+class StopEventAdmin(ReadOnlyAdmin):
+    list_display = ["stop", *HISTORY_FIELDS]
+    list_filter = ["kind"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Route)
@@ -67,9 +118,11 @@ class SlotTemplateAdmin(admin.ModelAdmin):
 @admin.register(SlotHold)
 class SlotHoldAdmin(ReadOnlyAdmin):
     list_display = ["id", "hub", "date", "start", "end", "status", "expires_at"]
+    inlines = [SlotHoldEventInline]
 
 
 @admin.register(OptimizationJob)
 class OptimizationJobAdmin(ReadOnlyAdmin):
     list_display = ["id", "organization", "status", "budget_s", "best_cost", "created_at", "finished_at"]
     list_filter = ["status"]
+    inlines = [OptimizationJobEventInline]

@@ -6,6 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
+from common import clock
 from dispatch.models.jobs import OptimizationJob
 from dispatch.services import optimize
 
@@ -100,16 +101,17 @@ class JobApi(OrganizationApi):
 class JobDetailApi(JobApi):
     @extend_schema(operation_id="optimize_job", summary="Poll a job: status, progress, best-so-far, solution")
     def get(self, request, pk):
-        return self.answer(optimize.optimization_job_get(job=self.job(pk)))
+        # A read never writes: a job whose worker died shows as failed until the sweep records it.
+        return self.answer(self.job(pk).as_read(now=clock.now(), after_s=optimize.STALE_AFTER_S))
 
 
 class JobCancelApi(JobApi):
     @extend_schema(operation_id="optimize_job_cancel", request=None)
     def post(self, request, pk):
-        return self.answer(optimize.optimization_job_cancel(job=self.job(pk)))
+        return self.answer(optimize.optimization_job_cancel(actor=self.actor, job=self.job(pk)))
 
 
 class JobRetryApi(JobApi):
     @extend_schema(operation_id="optimize_job_retry", request=None)
     def post(self, request, pk):
-        return self.answer(optimize.optimization_job_retry(job=self.job(pk)))
+        return self.answer(optimize.optimization_job_retry(actor=self.actor, job=self.job(pk)))

@@ -47,16 +47,14 @@ class PlanApi(OrganizationApi):
 
     def plan(self, pk: int) -> Plan:
         try:
-            plan = plan_get(organization=self.organization, plan_id=pk)
+            return plan_get(organization=self.organization, plan_id=pk)
         except Plan.DoesNotExist:
             raise Http404 from None
-        if plan.is_stale(now=clock.now(), after_s=planning.STALE_AFTER_S):
-            planning.plan_mark_stale(plan=plan)  # a worker that died shows up as failed on read
-            plan = plan_get(organization=self.organization, plan_id=pk)
-        return plan
 
     def answer(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(plan_snapshot(self.plan(pk)), status=status_code)
+        # A read never writes: a plan whose worker died shows as failed until the sweep records it.
+        plan = self.plan(pk).as_read(now=clock.now(), after_s=planning.STALE_AFTER_S)
+        return Response(plan_snapshot(plan), status=status_code)
 
     def valid(self, serializer_class, data=None):
         serializer = serializer_class(data=self.request.data if data is None else data)

@@ -39,6 +39,14 @@ def optimization_job_run_task(job_id: int) -> str:
 
 
 @shared_task
+def optimization_jobs_sweep_stale_task() -> list[int]:
+    """Periodic: record jobs whose worker died as failed (polling shows them so already)."""
+    from dispatch.services.optimize import optimization_jobs_sweep_stale
+
+    return optimization_jobs_sweep_stale()
+
+
+@shared_task
 def slot_holds_expire_task() -> int:
     """Mark holds past their expiry; idempotent, so a redelivered run does nothing more."""
     from dispatch.services.slots import slot_holds_expire

@@ -1,6 +1,5 @@
 """Server-rendered dispatch pages: plans of a day, the dispatch board, the drivers' routes."""
 
-import contextlib
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,11 +14,18 @@ from django.views.decorators.http import require_GET
 from accounts.models import Role
 from accounts.tenancy import organization_page
 from common import clock
-from common.errors import DomainError, FieldValidationError
+from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.selectors import hub_list
-from dispatch.selectors_planning import driver_routes, next_planning_day, plan_get, plan_list, plan_snapshot
-from dispatch.services.planning import plan_create, plan_mark_stale
+from dispatch.selectors_planning import (
+    STALE_AFTER_S,
+    driver_routes,
+    next_planning_day,
+    plan_get,
+    plan_list,
+    plan_snapshot,
+)
+from dispatch.services.planning import plan_create
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 
@@ -86,10 +92,8 @@ def plan_board(request, pk):
         plan = plan_get(organization=organization, plan_id=pk)
     except Plan.DoesNotExist:
         raise Http404("No such plan.") from None
-    if plan.status == "optimizing":
-        with contextlib.suppress(DomainError):  # someone else changed it meanwhile: show what is there
-            plan_mark_stale(plan=plan)  # a dead worker shows as failed, with a retry button
-        plan = plan_get(organization=organization, plan_id=pk)
+    # A read never writes: a dead worker's plan shows as failed, with a retry button, until swept.
+    plan = plan.as_read(now=clock.now(), after_s=STALE_AFTER_S)
     context = {"plan": plan, "snapshot": plan_snapshot(plan), "can_write": request.actor.can_write()}
     return render(request, "dispatch/board.html", context)
 

@@ -188,3 +188,19 @@ def hub(organization):
         timezone="Europe/Helsinki",
         service_radius_km=10,
     )
+
+
+@pytest.fixture
+def announced(monkeypatch):
+    """The (event name, payload) pairs that lifecycle transitions publish, in order."""
+    from common import lifecycle
+
+    calls: list[tuple[str, dict]] = []
+    publish = lifecycle.publish_on_commit
+
+    def record(name: str, payload: dict) -> None:
+        calls.append((name, payload))
+        publish(name, payload)
+
+    monkeypatch.setattr(lifecycle, "publish_on_commit", record)
+    return calls

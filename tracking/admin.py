@@ -7,9 +7,12 @@ class ExceptionEventInline(admin.TabularInline):
     model = ExceptionEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["at", "kind", "actor", "note"]
+    fields = readonly_fields = ["at", "kind", "actor", "from_status", "to_status", "note"]
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

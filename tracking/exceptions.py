@@ -1,7 +1,8 @@
 """Operational exceptions: raised once per cause, acknowledged, assigned and resolved by ops.
 
 Every change appends an ExceptionEvent; raising publishes `exception_raised` (domain event, for
-notifications) and an `exception.raised` push to the control tower, both after commit.
+notifications) and an `exception.raised` push to the control tower, both after commit. Status
+changes go through `exception_transition` only.
 """
 
 import datetime as dt
@@ -9,8 +10,9 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from common import clock, events
+from common.lifecycle import actor_label, transition
 from tracking.broadcast import tower_publish
-from tracking.models import DeliveryException, ExceptionEvent, ExceptionStatus
+from tracking.models import EXCEPTION_LIFECYCLE, DeliveryException, ExceptionEvent, ExceptionStatus
 
 # After a cause was resolved it may be raised again, but not before this: no floods.
 REARM_AFTER = dt.timedelta(minutes=30)
@@ -62,7 +64,7 @@ def exception_raise(
                 driver=driver,
                 suggested_actions=SUGGESTIONS.get(kind, []),
             )
-            ExceptionEvent.objects.create(exception=exception, kind="raised", actor="system", note=message[:1000])
+            exception_raised(exception, note=message).save()
             _announce(exception, "exception.raised")
             events.publish_on_commit("exception_raised", {"exception_id": exception.pk, "kind": kind})
     except IntegrityError:
@@ -74,41 +76,74 @@ def _announce(exception: DeliveryException, push_type: str) -> None:
     tower_publish(exception.organization_id, {"type": push_type, "exception": exception_payload(exception)})
 
 
-def _change(exception: DeliveryException, *, actor, kind: str, note: str, mutate) -> DeliveryException:
+# --- History: one constructor per event kind ----------------------------------------------------
+
+
+def exception_raised(exception: DeliveryException, *, note: str) -> ExceptionEvent:
+    return ExceptionEvent(
+        exception=exception, kind="raised", actor="system", to_status=exception.status, note=note[:1000]
+    )
+
+
+def exception_status_changed(exception: DeliveryException, actor: str, *, previous: str, note: str) -> ExceptionEvent:
+    # The kind is the status reached ("acknowledged", "resolved"), as the tower's history lists it.
+    return ExceptionEvent(
+        exception=exception,
+        kind=exception.status,
+        actor=actor,
+        from_status=previous,
+        to_status=exception.status,
+        note=note[:1000],
+    )
+
+
+def exception_assigned(exception: DeliveryException, actor: str, *, note: str) -> ExceptionEvent:
+    return ExceptionEvent(exception=exception, kind="assigned", actor=actor, note=note[:1000])
+
+
+# --- Changes --------------------------------------------------------------------------------------
+
+
+def exception_transition(
+    *, actor, exception: DeliveryException, to_status: str, note: str = "", fields: dict | None = None
+) -> DeliveryException:
+    """The only way an exception changes status; the tower hears of it after commit."""
+    label = actor_label(actor)
     with transaction.atomic():
-        locked = DeliveryException.objects.select_for_update().get(pk=exception.pk)
-        mutate(locked)
-        locked.save()
-        ExceptionEvent.objects.create(exception=locked, kind=kind, actor=actor.label, note=note)
+        locked = transition(
+            exception,
+            lifecycle=EXCEPTION_LIFECYCLE,
+            to_status=to_status,
+            fields=fields,
+            record=lambda row, previous: exception_status_changed(row, label, previous=previous, note=note),
+            payload=lambda row, previous: {"exception_id": row.pk, "kind": row.kind, "from": previous},
+        )
         _announce(locked, "exception.updated")
     return locked
 
 
 def exception_acknowledge(*, actor, exception: DeliveryException, note: str = "") -> DeliveryException:
-    return _change(
-        exception,
-        actor=actor,
-        kind="acknowledged",
-        note=note,
-        mutate=lambda e: e.apply_transition(ExceptionStatus.ACKNOWLEDGED),
-    )
+    return exception_transition(actor=actor, exception=exception, to_status=ExceptionStatus.ACKNOWLEDGED, note=note)
 
 
 def exception_assign(*, actor, exception: DeliveryException, user, note: str = "") -> DeliveryException:
-    def mutate(locked):
-        if locked.status == ExceptionStatus.RESOLVED:
-            locked.apply_transition(ExceptionStatus.RESOLVED)  # refuses with a clear 409
+    with transaction.atomic():
+        locked = DeliveryException.objects.select_for_update().get(pk=exception.pk)
+        if locked.status in EXCEPTION_LIFECYCLE.terminal:
+            # A closed exception takes no more changes; refused like any move out of its final status.
+            EXCEPTION_LIFECYCLE.check(locked.status, ExceptionStatus.RESOLVED)
         locked.assigned_to = user
-
-    return _change(exception, actor=actor, kind="assigned", note=note or f"assigned to {user.username}", mutate=mutate)
+        locked.save(update_fields=["assigned_to"])
+        exception_assigned(locked, actor_label(actor), note=note or f"assigned to {user.username}").save()
+        _announce(locked, "exception.updated")
+    return locked
 
 
 def exception_resolve(*, actor, exception: DeliveryException, note: str) -> DeliveryException:
-    def mutate(locked):
-        locked.apply_transition(ExceptionStatus.RESOLVED)
-        locked.resolved_at = clock.now()
-
-    return _change(exception, actor=actor, kind="resolved", note=note, mutate=mutate)
+    fields = {"resolved_at": clock.now()}
+    return exception_transition(
+        actor=actor, exception=exception, to_status=ExceptionStatus.RESOLVED, note=note, fields=fields
+    )
 
 
 def exception_list_open(*, organization):

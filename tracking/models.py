@@ -1,6 +1,7 @@
 from django.db import models
 
 from common import clock
+from common.lifecycle import AppendOnlyModel, Lifecycle
 from tracking.errors import InvalidExceptionTransition
 
 
@@ -90,6 +91,11 @@ EXCEPTION_TRANSITIONS = {
     ExceptionStatus.ACKNOWLEDGED: frozenset({ExceptionStatus.RESOLVED}),
     ExceptionStatus.RESOLVED: frozenset(),
 }
+EXCEPTION_EVENTS = {
+    ExceptionStatus.ACKNOWLEDGED: "exception_acknowledged",
+    ExceptionStatus.RESOLVED: "exception_resolved",
+}
+EXCEPTION_LIFECYCLE = Lifecycle("exception", EXCEPTION_TRANSITIONS, EXCEPTION_EVENTS, error=InvalidExceptionTransition)
 
 
 class DeliveryException(models.Model):
@@ -124,20 +130,17 @@ class DeliveryException(models.Model):
     def __str__(self):
         return f"{self.kind} ({self.status})"
 
-    def apply_transition(self, target: str) -> str:
-        if target not in EXCEPTION_TRANSITIONS[self.status]:
-            raise InvalidExceptionTransition(current=self.status, target=target)
-        previous, self.status = self.status, target
-        return previous
 
-
-class ExceptionEvent(models.Model):
+class ExceptionEvent(AppendOnlyModel):
     """Append-only history of an exception: raised, acknowledged, assigned, resolved."""
 
     exception = models.ForeignKey(DeliveryException, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20)
     at = models.DateTimeField(default=clock.now)
     actor = models.CharField(max_length=150)
+    # Blank for events that change no status (assigned).
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
     note = models.CharField(max_length=1000, blank=True)
 
     class Meta:

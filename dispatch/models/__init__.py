@@ -13,18 +13,26 @@ from dispatch.models.network import (  # noqa: F401
 )
 from dispatch.models.planning import (  # noqa: F401, E402
     ACTIVE_STATUSES,
+    PLAN_LIFECYCLE,
     PLAN_TRANSITIONS,
+    STOP_LIFECYCLE,
+    STOP_TRANSITIONS,
     Objective,
     Plan,
+    PlanEvent,
     PlanStatus,
     PlanUnassigned,
     Route,
     Stop,
+    StopEvent,
     StopStatus,
 )
 from dispatch.models.slots import (  # noqa: F401
+    HOLD_LIFECYCLE,
+    HOLD_TRANSITIONS,
     HoldStatus,
     SlotCounter,
     SlotHold,
+    SlotHoldEvent,
     SlotTemplate,
 )

@@ -1,6 +1,9 @@
+import datetime as dt
+
 from django.db import models
 
 from common import clock
+from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle, presented
 
 
 class JobStatus(models.TextChoices):
@@ -12,6 +15,30 @@ class JobStatus(models.TextChoices):
 
 
 FINISHED = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+J = JobStatus
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    J.QUEUED: frozenset({J.RUNNING, J.CANCELLED}),
+    J.RUNNING: frozenset({J.SUCCEEDED, J.FAILED, J.CANCELLED}),
+    # Retried by the caller, or re-run when its message comes back after the worker was lost.
+    J.FAILED: frozenset({J.QUEUED}),
+    J.CANCELLED: frozenset({J.QUEUED}),
+    J.SUCCEEDED: frozenset(),
+}
+JOB_EVENTS = {
+    J.QUEUED: "optimization_job_queued",
+    J.RUNNING: "optimization_job_running",
+    J.SUCCEEDED: "optimization_job_succeeded",
+    J.FAILED: "optimization_job_failed",
+    J.CANCELLED: "optimization_job_cancelled",
+}
+
+
+class InvalidJobTransition(InvalidTransition):
+    code = "invalid_optimization_job_transition"
+
+
+JOB_LIFECYCLE = Lifecycle("optimization job", JOB_TRANSITIONS, JOB_EVENTS, error=InvalidJobTransition)
+JOB_STALE_ERROR = "The worker stopped responding; retry the job."
 
 
 class OptimizationJob(models.Model):
@@ -43,7 +70,22 @@ class OptimizationJob(models.Model):
     def __str__(self):
         return f"optimization job {self.pk} ({self.status})"
 
-    def is_stale(self, *, now, after_s: float) -> bool:
+    def last_heard_at(self) -> dt.datetime | None:
+        return self.heartbeat_at or self.started_at
+
+    def is_stale(self, *, now: dt.datetime, after_s: float) -> bool:
         """Running but silent: its worker died mid-solve."""
-        beat = self.heartbeat_at or self.started_at
+        beat = self.last_heard_at()
         return self.status == JobStatus.RUNNING and (beat is None or (now - beat).total_seconds() > after_s)
+
+    def as_read(self, *, now: dt.datetime, after_s: float) -> "OptimizationJob":
+        """The job as readers see it: a stale run shows as the failure the sweeper will record."""
+        if not self.is_stale(now=now, after_s=after_s):
+            return self
+        return presented(self, status=JobStatus.FAILED, error=JOB_STALE_ERROR, finished_at=self.last_heard_at())
+
+
+class OptimizationJobEvent(HistoryEvent):
+    """Append-only history of a job: created, then each status it took."""
+
+    job = models.ForeignKey(OptimizationJob, on_delete=models.CASCADE, related_name="events")

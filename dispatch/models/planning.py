@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from common.errors import ConflictError
+from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle, presented
 from common.models import TimeStampedModel
 
 
@@ -32,9 +32,26 @@ PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
     P.FAILED: frozenset({P.OPTIMIZING}),
     P.DISPATCHED: frozenset(),
 }
+PLAN_EVENTS = {
+    P.OPTIMIZING: "plan_optimizing",
+    P.OPTIMIZED: "plan_optimized",
+    P.FAILED: "plan_failed",
+    P.DISPATCHED: "plan_dispatched",
+}
 # A plan in these statuses holds its orders: they are not offered to another plan.
 ACTIVE_STATUSES = frozenset({P.DRAFT, P.OPTIMIZING, P.OPTIMIZED, P.DISPATCHED})
 EDITABLE_STATUSES = frozenset({P.OPTIMIZED, P.DISPATCHED})
+
+
+# Counted over the routes by `plan_totals_refresh`, saved with whatever changed the routes.
+PLAN_TOTAL_FIELDS = (
+    "total_distance_m",
+    "total_duration_s",
+    "total_cost",
+    "total_emissions_g",
+    "stop_count",
+    "unassigned_count",
+)
 
 
 class Objective(models.TextChoices):
@@ -44,8 +61,19 @@ class Objective(models.TextChoices):
     BALANCE = "balance"
 
 
-class InvalidPlanTransition(ConflictError):
+class InvalidPlanTransition(InvalidTransition):
     code = "invalid_plan_transition"
+
+    # Plans said it this way before the lifecycles shared one helper; clients may read it.
+    def describe(self, *, noun, current, target, allowed):
+        return f"A {current} plan cannot become {target}; allowed: {', '.join(allowed) or 'none'}."
+
+    def describe_details(self, *, current, target, allowed):
+        return {"current": current, "target": target, "allowed": allowed}
+
+
+PLAN_LIFECYCLE = Lifecycle("plan", PLAN_TRANSITIONS, PLAN_EVENTS, error=InvalidPlanTransition)
+PLAN_STALE_ERROR = "The optimizer stopped responding (its worker was lost). Retry to optimize again."
 
 
 class Plan(TimeStampedModel):
@@ -87,23 +115,21 @@ class Plan(TimeStampedModel):
         return f"{self.hub_id} {self.date} wave {self.wave}"
 
     def can_transition(self, target: str) -> bool:
-        return target in PLAN_TRANSITIONS[self.status]
+        return PLAN_LIFECYCLE.can(self.status, target)
 
-    def apply_transition(self, target: str) -> str:
-        """Move to `target` or refuse naming what is allowed; returns the previous status."""
-        if not self.can_transition(target):
-            allowed = sorted(PLAN_TRANSITIONS[self.status])
-            raise InvalidPlanTransition(
-                f"A {self.status} plan cannot become {target}; allowed: {', '.join(allowed) or 'none'}.",
-                details={"current": self.status, "target": target, "allowed": allowed},
-            )
-        previous, self.status = self.status, target
-        return previous
+    def last_heard_at(self) -> dt.datetime | None:
+        return self.heartbeat_at or self.started_at
 
     def is_stale(self, *, now: dt.datetime, after_s: int) -> bool:
         """An optimization whose worker stopped reporting (killed mid-solve)."""
-        beat = self.heartbeat_at or self.started_at
+        beat = self.last_heard_at()
         return self.status == PlanStatus.OPTIMIZING and (beat is None or (now - beat).total_seconds() > after_s)
+
+    def as_read(self, *, now: dt.datetime, after_s: int) -> "Plan":
+        """The plan as readers see it: a stale optimization shows as the failure the sweeper will record."""
+        if not self.is_stale(now=now, after_s=after_s):
+            return self
+        return presented(self, status=PlanStatus.FAILED, error=PLAN_STALE_ERROR, finished_at=self.last_heard_at())
 
 
 class Route(TimeStampedModel):
@@ -141,6 +167,25 @@ class StopStatus(models.TextChoices):
     DROPPED = "dropped"
 
 
+SS = StopStatus
+# A stop follows its order on the road (arrived = under way; delivered or failed = done); it is
+# dropped when it leaves its route before being served.
+STOP_TRANSITIONS: dict[str, frozenset[str]] = {
+    SS.PLANNED: frozenset({SS.IN_PROGRESS, SS.DONE, SS.DROPPED}),
+    SS.IN_PROGRESS: frozenset({SS.DONE}),
+    SS.DONE: frozenset(),
+    SS.DROPPED: frozenset(),
+}
+STOP_EVENTS = {SS.IN_PROGRESS: "stop_in_progress", SS.DONE: "stop_done", SS.DROPPED: "stop_dropped"}
+
+
+class InvalidStopTransition(InvalidTransition):
+    code = "invalid_stop_transition"
+
+
+STOP_LIFECYCLE = Lifecycle("stop", STOP_TRANSITIONS, STOP_EVENTS, error=InvalidStopTransition)
+
+
 class Stop(TimeStampedModel):
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="stops")
@@ -165,6 +210,18 @@ class Stop(TimeStampedModel):
     def is_fixed(self) -> bool:
         """Done or under way: live changes never move it."""
         return self.status in (StopStatus.IN_PROGRESS, StopStatus.DONE)
+
+
+class PlanEvent(HistoryEvent):
+    """Append-only history of a plan: created, then each status it took."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="events")
+
+
+class StopEvent(HistoryEvent):
+    """Append-only history of a stop's status (its stop goes when a re-optimization replaces it)."""
+
+    stop = models.ForeignKey(Stop, on_delete=models.CASCADE, related_name="events")
 
 
 class PlanUnassigned(models.Model):

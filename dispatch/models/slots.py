@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle
 from common.models import TimeStampedModel
 from dispatch.models.network import WEEKDAYS, Hub
 
@@ -93,6 +94,23 @@ class HoldStatus(models.TextChoices):
     EXPIRED = "expired"
 
 
+H = HoldStatus
+HOLD_TRANSITIONS: dict[str, frozenset[str]] = {
+    H.ACTIVE: frozenset({H.CONFIRMED, H.RELEASED, H.EXPIRED}),
+    H.CONFIRMED: frozenset(),
+    H.RELEASED: frozenset(),
+    H.EXPIRED: frozenset(),
+}
+HOLD_EVENTS = {H.CONFIRMED: "slot_hold_confirmed", H.RELEASED: "slot_hold_released", H.EXPIRED: "slot_hold_expired"}
+
+
+class InvalidHoldTransition(InvalidTransition):
+    code = "invalid_slot_hold_transition"
+
+
+HOLD_LIFECYCLE = Lifecycle("slot hold", HOLD_TRANSITIONS, HOLD_EVENTS, error=InvalidHoldTransition)
+
+
 class SlotHold(TimeStampedModel):
     """A place kept in a slot for a checkout until `expires_at`; counts as taken while active."""
 
@@ -123,3 +141,9 @@ class SlotHold(TimeStampedModel):
 
     def is_active(self, *, at: dt.datetime) -> bool:
         return self.status == HoldStatus.ACTIVE and self.expires_at > at
+
+
+class SlotHoldEvent(HistoryEvent):
+    """Append-only history of a hold: created, then confirmed, released or expired."""
+
+    hold = models.ForeignKey(SlotHold, on_delete=models.CASCADE, related_name="events")

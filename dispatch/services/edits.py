@@ -15,9 +15,11 @@ from django.db import transaction
 from accounts.tenancy import Actor
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.models.planning import PLAN_TOTAL_FIELDS
 from dispatch.selectors_planning import plan_crew_for_route
 from dispatch.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
 from dispatch.services.planning import plan_totals_refresh, route_apply_timing
+from dispatch.services.planning_transitions import stop_transition
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
@@ -46,7 +48,7 @@ def plan_edit(*, plan: Plan, expected_version: int | None) -> Iterator[Plan]:
         yield locked
         plan_totals_refresh(plan=locked)
         locked.version += 1
-        locked.save()
+        locked.save(update_fields=[*PLAN_TOTAL_FIELDS, "version", "updated_at"])
         board_publish(locked.hub_id, {"type": "plan.updated", "plan_id": locked.pk, "version": locked.version})
 
 
@@ -108,9 +110,13 @@ def routes_retime(*, plan: Plan, changes: dict[Route, list[Stop]], force: bool) 
     return violations
 
 
+# What re-timing changes on a stop; its status changes only through `stop_transition`.
+STOP_TIMING_FIELDS = ["route", "sequence", "planned_arrival", "planned_departure", "updated_at"]
+
+
 def _save_sequence(stops: list[Stop]) -> None:
     for stop in stops:
-        stop.save(update_fields=["route", "sequence", "planned_arrival", "planned_departure", "updated_at"])
+        stop.save(update_fields=STOP_TIMING_FIELDS)
 
 
 def _movable(stop: Stop, route: Route) -> None:
@@ -160,8 +166,9 @@ def stop_unassign(*, actor: Actor, plan: Plan, stop_id: int, expected_version: i
         stop = _stop(stops, stop_id)
         route = routes[stop.route_id]
         _movable(stop, route)
-        stop.status = StopStatus.DROPPED
-        stop.save(update_fields=["status", "updated_at"])
+        stop_transition(
+            actor=actor, stop=stop, to_status=StopStatus.DROPPED, reason="Taken off the plan by a dispatcher."
+        )
         remaining = [s for s in _sequences(stops).get(route.pk, []) if s.pk != stop.pk]
         routes_retime(plan=plan, changes={route: remaining}, force=True)
         PlanUnassigned.objects.create(

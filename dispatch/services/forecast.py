@@ -24,10 +24,9 @@ from accounts.tenancy import Actor
 from common import clock
 from dispatch.models import Hub, SlotTemplate
 from dispatch.selectors_slots import HubProfile, crews_on, hub_fleet, hub_profile, window_capacity
-from orders import events
 from orders.lifecycle import OrderStatus
-from orders.models import Order, OrderEvent
-from orders.services import order_create_many
+from orders.models import Order
+from orders.services import order_create_many, order_transition_backfill
 
 MIN_SEASONAL_DAYS = 14
 STANDARD_SHIFT_H = 8.0  # staffing unit when no driver is scheduled yet
@@ -207,24 +206,20 @@ def _history_rows(hub: Hub, day: dt.date, count: int, rng: random.Random) -> lis
 
 
 def _close_history(orders: list[Order], rng: random.Random) -> None:
-    """Demo data only: past orders go straight to delivered (or failed), with their history rows.
+    """Demo data only: past orders go through the lifecycle to delivered (or failed), dated on their day.
 
-    Running `order_transition` five times for each of thousands of past orders would make the demo
-    seed take minutes; the orders end in the same state and history the lifecycle would give.
+    Through the lifecycle's bulk path: thousands of past orders one by one would take minutes.
     """
-    final = {o.pk: OrderStatus.FAILED if rng.random() < 0.06 else OrderStatus.DELIVERED for o in orders}
-    history = []
-    for order in orders:
-        previous = order.status
-        for status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED, OrderStatus.OUT_FOR_DELIVERY, final[order.pk]):
-            order.status = status
-            event = events.status_changed(order, "system", previous=previous)
-            event.at = order.window_start or event.at
-            history.append(event)
-            previous = status
-    for status in (OrderStatus.DELIVERED, OrderStatus.FAILED):
-        Order.objects.filter(pk__in=[pk for pk, s in final.items() if s == status]).update(status=status)
-    OrderEvent.objects.bulk_create(history)
+    failed = {o.pk for o in orders if rng.random() < 0.06}
+    at = {o.pk: o.window_start for o in orders if o.window_start}
+    delivered = [o for o in orders if o.pk not in failed]
+    for status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED, OrderStatus.OUT_FOR_DELIVERY):
+        order_transition_backfill(actor=None, orders=orders, to_status=status, at=at)
+    order_transition_backfill(
+        actor=None, orders=[o for o in orders if o.pk in failed], to_status=OrderStatus.FAILED, at=at
+    )
+    for status in (OrderStatus.ARRIVED, OrderStatus.DELIVERED):
+        order_transition_backfill(actor=None, orders=delivered, to_status=status, at=at)
 
 
 def demo_history_seed(*, organization, days: int = 56, today: dt.date | None = None) -> int:

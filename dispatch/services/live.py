@@ -15,9 +15,10 @@ from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.selectors_planning import plan_crew_for_route
-from dispatch.services.edits import plan_edit, routes_retime
+from dispatch.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
 from dispatch.services.locks import routes_lock, stops_lock
 from dispatch.services.planning import route_apply_timing
+from dispatch.services.planning_transitions import stop_transition
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
@@ -81,7 +82,7 @@ def _write_live(plan, routes, crews, live, result, new_order) -> None:
             stop = stop_of.get(item.order_id) or Stop(order_id=item.order_id)
             stop.route, stop.sequence = route, k
             stop.planned_arrival, stop.planned_departure = item.planned_arrival, item.planned_departure
-            stop.save()
+            stop.save(update_fields=None if stop.pk is None else STOP_TIMING_FIELDS)
         route_apply_timing(route=route, result=timed)
     served = {s.order_id for r in result.routes for s in r.stops}
     for route_id in crews:
@@ -92,8 +93,7 @@ def _write_live(plan, routes, crews, live, result, new_order) -> None:
     for item in result.unassigned:
         stop = stop_of.get(item.order_id)
         if stop is not None and item.order_id not in served:
-            stop.status = StopStatus.DROPPED
-            stop.save(update_fields=["status", "updated_at"])
+            stop_transition(actor=None, stop=stop, to_status=StopStatus.DROPPED, reason=item.message)
         PlanUnassigned.objects.update_or_create(
             plan=plan,
             order_id=item.order_id,
@@ -154,11 +154,13 @@ def plan_order_cancelled(*, order_id: int) -> Plan | None:
         routes = {r.pk: r for r in routes_lock(plan=plan)}
         stops = stops_lock(routes=routes.values())
         stop = next(s for s in stops if s.pk == stop.pk)
-        stop.status = StopStatus.DROPPED
-        stop.save(update_fields=["status", "updated_at"])
+        stop = stop_transition(
+            actor=None, stop=stop, to_status=StopStatus.DROPPED, reason=f"Order {order_id} was cancelled."
+        )
         route = routes[stop.route_id]
         remaining = sorted(
-            (s for s in stops if s.route_id == route.pk and s.status != StopStatus.DROPPED), key=lambda s: s.sequence
+            (s for s in stops if s.route_id == route.pk and s.pk != stop.pk and s.status != StopStatus.DROPPED),
+            key=lambda s: s.sequence,
         )
         routes_retime(plan=plan, changes={route: remaining}, force=True)
     return plan
@@ -206,11 +208,16 @@ def stop_progress(*, order_id: int, event: str) -> int:
     """Mark the order's live stop; returns how many stops changed (0 when it is on no route)."""
     target = STOP_STATUS_FOR_ORDER[event]
     with transaction.atomic():
-        return (
-            Stop.objects.filter(order_id=order_id, status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS])
+        stop = (
+            Stop.objects.select_for_update()
+            .filter(order_id=order_id, status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS])
             .exclude(status=target)
-            .update(status=target)
+            .first()
         )
+        if stop is None:
+            return 0
+        stop_transition(actor=None, stop=stop, to_status=target, reason=event)
+    return 1
 
 
 def on_order_progress(payload: dict, event: str) -> None:

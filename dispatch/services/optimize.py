@@ -2,10 +2,11 @@
 
 Small problems are answered inline. Larger ones become a job: queued, run by a worker that
 reports progress (best cost over time) and honours cancellation, and finished with the solution
-or an error. A worker killed mid-solve stops its heartbeat; such a job reads as failed and can be
-retried.
+or an error. A worker killed mid-solve stops its heartbeat; such a job reads as failed, the
+periodic sweep (or the job's redelivered task) records the failure, and it can be retried.
 """
 
+import datetime as dt
 import time
 
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.db import transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
-from dispatch.models.jobs import FINISHED, JobStatus, OptimizationJob
+from dispatch.models.jobs import FINISHED, JOB_STALE_ERROR, JobStatus, OptimizationJob
+from dispatch.services.optimize_transitions import optimization_job_created, optimization_job_transition
 from routing import Problem, ProblemValidationError, format_solution, parse_problem, solve
 
 INLINE_MAX_TASKS = 50
@@ -45,6 +47,7 @@ def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, se
         job = OptimizationJob.objects.create(
             organization=actor.organization, actor=actor.label, document=document, budget_s=budget_s, seed=seed
         )
+        optimization_job_created(job, actor.label).save()
         transaction.on_commit(lambda: optimization_job_run_task.delay(job.pk))
     return job
 
@@ -53,12 +56,17 @@ def optimization_job_run(*, job_id: int) -> OptimizationJob:
     """Run a queued job (idempotent: a redelivered message for a finished job does nothing)."""
     with transaction.atomic():
         job = OptimizationJob.objects.select_for_update().get(pk=job_id)
-        if job.status in FINISHED or (job.status == JobStatus.RUNNING and not _stale(job)):
+        if job.status == JobStatus.RUNNING and _stale(job):
+            # The message came back because the worker running it was lost: record that, then rerun.
+            job = _fail_stale(job)
+            job = optimization_job_transition(
+                actor=None, job=job, to_status=JobStatus.QUEUED, reason="Redelivered after its worker was lost."
+            )
+        if job.status != JobStatus.QUEUED:
             return job
-        job.status, job.started_at, job.heartbeat_at = JobStatus.RUNNING, clock.now(), clock.now()
-        job.attempts += 1
-        job.progress, job.error = [], ""
-        job.save()
+        now = clock.now()
+        fields = {"started_at": now, "heartbeat_at": now, "attempts": job.attempts + 1, "progress": [], "error": ""}
+        job = optimization_job_transition(actor=None, job=job, to_status=JobStatus.RUNNING, fields=fields)
     try:
         solution = solve(
             problem_parse(job.document),
@@ -89,64 +97,87 @@ def _progress_writer(job: OptimizationJob):
 
 
 def _cancel_checker(job: OptimizationJob):
-    last, cancelled = [0.0], [False]
+    last, stop = [0.0], [False]
 
     def should_stop() -> bool:
         now = time.monotonic()
-        if not cancelled[0] and now - last[0] >= 0.5:
+        if not stop[0] and now - last[0] >= 0.5:
             last[0] = now
-            cancelled[0] = OptimizationJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
-        return cancelled[0]
+            # Also the heartbeat between improvements; a job no longer running (swept) stops the search.
+            running = OptimizationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING)
+            stop[0] = not running.update(heartbeat_at=clock.now()) or running.filter(cancel_requested=True).exists()
+        return stop[0]
 
     return should_stop
 
 
 def _finish(job: OptimizationJob, status: str, *, solution=None, error: str = "") -> OptimizationJob:
     best = solution["summary"]["cost"] if solution else job.best_cost
-    OptimizationJob.objects.filter(pk=job.pk).update(
-        status=status, solution=solution, error=error, finished_at=clock.now(), progress=job.progress, best_cost=best
-    )
-    job.refresh_from_db()
-    return job
-
-
-def _stale(job: OptimizationJob) -> bool:
-    return job.is_stale(now=clock.now(), after_s=STALE_AFTER_S)
-
-
-def optimization_job_get(*, job: OptimizationJob) -> OptimizationJob:
-    """Read a job, turning a silent running job (dead worker) into failed on the way."""
-    if _stale(job):
-        OptimizationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED, error="The worker stopped responding; retry the job.", finished_at=clock.now()
+    fields = {"solution": solution, "error": error, "finished_at": clock.now(), "progress": job.progress}
+    with transaction.atomic():
+        locked = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != JobStatus.RUNNING:
+            return locked  # recorded as failed by the sweep meanwhile: that stands
+        return optimization_job_transition(
+            actor=None, job=locked, to_status=status, reason=error, fields={**fields, "best_cost": best}
         )
-        job.refresh_from_db()
-    return job
 
 
-def optimization_job_cancel(*, job: OptimizationJob) -> OptimizationJob:
+def _stale(job: OptimizationJob, now: dt.datetime | None = None) -> bool:
+    return job.is_stale(now=now or clock.now(), after_s=STALE_AFTER_S)
+
+
+def _fail_stale(job: OptimizationJob) -> OptimizationJob:
+    """Record the failure of a run whose worker died (the caller holds the job's lock)."""
+    return optimization_job_transition(
+        actor=None,
+        job=job,
+        to_status=JobStatus.FAILED,
+        reason="The worker stopped responding.",
+        fields={"error": JOB_STALE_ERROR, "finished_at": job.last_heard_at()},
+    )
+
+
+def optimization_jobs_sweep_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Periodic: record every running job whose worker went silent as failed; returns their ids."""
+    now = now or clock.now()
+    changed = []
+    for job in OptimizationJob.objects.filter(status=JobStatus.RUNNING).order_by("pk"):
+        if not _stale(job, now):
+            continue
+        with transaction.atomic():
+            locked = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+            if _stale(locked, now):
+                _fail_stale(locked)
+                changed.append(job.pk)
+    return changed
+
+
+def optimization_job_cancel(*, actor: Actor, job: OptimizationJob) -> OptimizationJob:
     with transaction.atomic():
         job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
         if job.status in FINISHED:
             raise ConflictError(f"The job is already {job.status}.", code="job_finished")
-        job.cancel_requested = True
         if job.status == JobStatus.QUEUED:
-            job.status, job.finished_at = JobStatus.CANCELLED, clock.now()
-        job.save()
+            fields = {"cancel_requested": True, "finished_at": clock.now()}
+            return optimization_job_transition(actor=actor, job=job, to_status=JobStatus.CANCELLED, fields=fields)
+        job.cancel_requested = True  # the running search stops at its next check
+        job.save(update_fields=["cancel_requested"])
     return job
 
 
-def optimization_job_retry(*, job: OptimizationJob) -> OptimizationJob:
+def optimization_job_retry(*, actor: Actor, job: OptimizationJob) -> OptimizationJob:
     from dispatch.tasks import optimization_job_run_task
 
-    job = optimization_job_get(job=job)
     with transaction.atomic():
         job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+        if _stale(job):
+            job = _fail_stale(job)
         if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
             raise ConflictError(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}.", code="job_not_retryable"
             )
-        job.status, job.cancel_requested, job.finished_at = JobStatus.QUEUED, False, None
-        job.save()
+        fields = {"cancel_requested": False, "finished_at": None}
+        job = optimization_job_transition(actor=actor, job=job, to_status=JobStatus.QUEUED, fields=fields)
         transaction.on_commit(lambda: optimization_job_run_task.delay(job.pk))
     return job

@@ -11,8 +11,8 @@ from django.db.models import Max
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
-from common.events import publish_on_commit
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.models.planning import PLAN_STALE_ERROR, PLAN_TOTAL_FIELDS
 from dispatch.selectors_planning import (
     PLANNABLE_ORDER_STATUSES,
     ROUTE_COLORS,
@@ -23,6 +23,7 @@ from dispatch.selectors_planning import (
     plan_stale_ids,
 )
 from dispatch.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
+from dispatch.services.planning_transitions import plan_created, plan_transition
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
@@ -66,6 +67,7 @@ def plan_create(
                 plan.save()
         except IntegrityError:
             raise FieldValidationError({"wave": [f"Wave {wave} of {date} already exists for this hub."]}) from None
+        plan_created(plan, actor.label).save()
     return plan
 
 
@@ -81,14 +83,21 @@ def plan_optimize(*, actor: Actor, plan: Plan, expected_version: int | None = No
     with transaction.atomic():
         plan = plan_lock(plan_id=plan.pk)
         plan_check_version(plan=plan, expected_version=expected_version)
-        plan.apply_transition(PlanStatus.OPTIMIZING)
         now = clock.now()
-        plan.task_id = str(uuid.uuid4())
-        plan.progress_pct, plan.best_cost, plan.cancel_requested = 0, None, False
-        plan.started_at, plan.heartbeat_at, plan.finished_at = now, now, None
-        plan.error, plan.message = "", ""
-        plan.version += 1
-        plan.save()
+        if plan.is_stale(now=now, after_s=STALE_AFTER_S):
+            plan = _fail_stale(plan)  # a retry of a run whose worker died, before the sweeper saw it
+        fresh_run = {
+            "task_id": str(uuid.uuid4()),
+            "progress_pct": 0,
+            "best_cost": None,
+            "cancel_requested": False,
+            "started_at": now,
+            "heartbeat_at": now,
+            "finished_at": None,
+            "error": "",
+            "message": "",
+        }
+        plan = plan_transition(actor=actor, plan=plan, to_status=PlanStatus.OPTIMIZING, fields=fresh_run)
         board_publish(plan.hub_id, _status_event("plan.progress", plan))
         _enqueue_optimization(plan)
     return plan
@@ -98,7 +107,7 @@ def plan_optimize_cancel(*, actor: Actor, plan: Plan) -> Plan:
     """Ask the running search to stop; it keeps the best routes found so far."""
     with transaction.atomic():
         plan = plan_lock(plan_id=plan.pk)
-        if plan.status != PlanStatus.OPTIMIZING:
+        if plan.status != PlanStatus.OPTIMIZING or plan.is_stale(now=clock.now(), after_s=STALE_AFTER_S):
             raise ConflictError("The plan is not being optimized.", code="plan_not_optimizing")
         plan.cancel_requested = True
         plan.save(update_fields=["cancel_requested", "updated_at"])
@@ -220,16 +229,27 @@ def plan_fail(*, plan_id: int, error: str) -> Plan:
         plan = plan_lock(plan_id=plan_id)
         if plan.status != PlanStatus.OPTIMIZING:
             return plan
-        plan.apply_transition(PlanStatus.FAILED)
-        plan.error, plan.finished_at = error, clock.now()
-        plan.version += 1
-        plan.save()
+        fields = {"error": error, "finished_at": clock.now()}
+        plan = plan_transition(actor=None, plan=plan, to_status=PlanStatus.FAILED, reason=error, fields=fields)
         board_publish(plan.hub_id, _status_event("plan.failed", plan))
     return plan
 
 
+def _fail_stale(plan: Plan) -> Plan:
+    """Record the failure of a run whose worker died (the caller holds the plan's lock)."""
+    plan = plan_transition(
+        actor=None,
+        plan=plan,
+        to_status=PlanStatus.FAILED,
+        reason="The optimizer stopped responding.",
+        fields={"error": PLAN_STALE_ERROR, "finished_at": plan.last_heard_at()},
+    )
+    board_publish(plan.hub_id, _status_event("plan.failed", plan))
+    return plan
+
+
 def plan_mark_stale(*, plan: Plan, now: dt.datetime | None = None, after_s: int = STALE_AFTER_S) -> Plan:
-    """Show an optimization whose worker died as failed, so it can be retried."""
+    """Record an optimization whose worker died as failed, so it can be retried (the sweeper's write)."""
     now = now or clock.now()
     if not plan.is_stale(now=now, after_s=after_s):
         return plan
@@ -237,13 +257,7 @@ def plan_mark_stale(*, plan: Plan, now: dt.datetime | None = None, after_s: int 
         locked = plan_lock(plan_id=plan.pk)
         if not locked.is_stale(now=now, after_s=after_s):
             return locked
-        locked.apply_transition(PlanStatus.FAILED)
-        locked.error = "The optimizer stopped responding (its worker was lost). Retry to optimize again."
-        locked.finished_at = now
-        locked.version += 1
-        locked.save()
-        board_publish(locked.hub_id, _status_event("plan.failed", locked))
-    return locked
+        return _fail_stale(locked)
 
 
 def plan_sweep_stale(*, now: dt.datetime | None = None) -> list[int]:
@@ -267,15 +281,13 @@ def _finish(plan_id: int, built: Built, result: PlanResult | None, message: str 
         if result is not None:
             _replace_routes(plan, built, result, [r for r in routes if not r.locked])
         plan_totals_refresh(plan=plan)
-        plan.apply_transition(PlanStatus.OPTIMIZED)
-        plan.progress_pct, plan.finished_at, plan.message = 100, clock.now(), message
+        fields = {name: getattr(plan, name) for name in PLAN_TOTAL_FIELDS}
+        fields.update(progress_pct=100, finished_at=clock.now(), message=message)
         if result is not None and plan.best_cost is None:
-            plan.best_cost = result.cost
-        plan.version += 1
-        plan.save()
+            fields["best_cost"] = result.cost
+        # Its `plan_optimized` event lets tracking raise a capacity-overflow exception when orders did not fit.
+        plan = plan_transition(actor=None, plan=plan, to_status=PlanStatus.OPTIMIZED, reason=message, fields=fields)
         board_publish(plan.hub_id, _status_event("plan.optimized", plan))
-        # Tracking raises a capacity-overflow exception from this when orders did not fit.
-        publish_on_commit("plan_optimized", {"plan_id": plan.pk, "organization_id": plan.organization_id})
     return plan
 
 
@@ -352,6 +364,7 @@ def route_apply_timing(*, route: Route, result: RouteResult, violations: list[st
 
 
 def plan_totals_refresh(*, plan: Plan) -> None:
+    """Recount the totals over the plan's routes onto the row (not saved: see PLAN_TOTAL_FIELDS)."""
     routes = list(plan.routes.all())
     plan.total_distance_m = sum(r.distance_m for r in routes)
     plan.total_duration_s = sum(r.duration_s for r in routes)
@@ -366,24 +379,14 @@ def plan_dispatch(*, actor: Actor, plan: Plan, expected_version: int | None = No
     with transaction.atomic():
         plan = plan_lock(plan_id=plan.pk)
         plan_check_version(plan=plan, expected_version=expected_version)
-        plan.apply_transition(PlanStatus.DISPATCHED)
+        plan = plan_transition(
+            actor=actor, plan=plan, to_status=PlanStatus.DISPATCHED, fields={"dispatched_at": clock.now()}
+        )
         stops = Stop.objects.filter(route__plan=plan).exclude(status=StopStatus.DROPPED).select_related("order")
         for stop in sorted(stops, key=lambda s: s.order_id):
             if stop.order.status == OrderStatus.PLANNED:
                 order_transition(
                     actor=actor, order=stop.order, to_status=OrderStatus.DISPATCHED, reason=f"plan {plan.pk}"
                 )
-        plan.dispatched_at = clock.now()
-        plan.version += 1
-        plan.save()
-        publish_on_commit(
-            "plan_dispatched",
-            {
-                "plan_id": plan.pk,
-                "organization_id": plan.organization_id,
-                "hub_id": plan.hub_id,
-                "date": plan.date.isoformat(),
-            },
-        )
         board_publish(plan.hub_id, _status_event("plan.dispatched", plan))
     return plan

@@ -3,7 +3,8 @@
 Concurrency: every booking decision for a slot instance locks its `SlotCounter` row first
 (created on demand), then re-reads what is taken and decides. Two checkouts racing for the last
 place are serialized on that row and the second sees the first one's hold. Expired holds stop
-counting at `expires_at` (every read filters on it); `slot_holds_expire` marks them afterwards.
+counting at `expires_at` (every read filters on it); `slot_holds_expire` (the periodic sweep)
+records them as expired afterwards.
 Lock order: slot counter, then hold, then order.
 """
 
@@ -20,6 +21,7 @@ from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import WEEKDAYS, HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
 from dispatch.selectors_slots import OutsideServiceArea, hub_profile, slot_offers
+from dispatch.services.slot_transitions import slot_hold_created, slot_hold_transition
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition, order_update
@@ -140,6 +142,7 @@ def slot_hold(
             expires_at=now + dt.timedelta(minutes=minutes or hold_minutes()),
             created_by=actor.label,
         )
+        slot_hold_created(hold, actor.label).save()
         counter.bookings += 1
         counter.save(update_fields=["bookings"])
     return hold
@@ -147,14 +150,11 @@ def slot_hold(
 
 def _locked_active_hold(hold: SlotHold, now: dt.datetime) -> SlotHold:
     hold = SlotHold.objects.select_for_update().select_related("template", "hub").get(pk=hold.pk)
-    if hold.status == HoldStatus.ACTIVE and hold.expires_at <= now:
-        hold.status = HoldStatus.EXPIRED
-        hold.save(update_fields=["status", "updated_at"])
-    if hold.status != HoldStatus.ACTIVE:
-        code = "hold_expired" if hold.status == HoldStatus.EXPIRED else "hold_not_active"
-        raise HoldNotActive(
-            f"Hold {hold.pk} is {hold.status}; hold the slot again.", code=code, details={"status": hold.status}
-        )
+    if not hold.is_active(at=now):
+        # A hold past its expiry is expired even before the sweep records it.
+        status = HoldStatus.EXPIRED if hold.status == HoldStatus.ACTIVE else hold.status
+        code = "hold_expired" if status == HoldStatus.EXPIRED else "hold_not_active"
+        raise HoldNotActive(f"Hold {hold.pk} is {status}; hold the slot again.", code=code, details={"status": status})
     return hold
 
 
@@ -183,9 +183,13 @@ def slot_hold_confirm(*, actor: Actor, hold: SlotHold, order: Order) -> SlotHold
         now = clock.now()
         hold = _locked_active_hold(hold, now)
         order = _move_order(actor=actor, order=order, hub=hold.hub, start=hold.start, end=hold.end)
-        hold.status, hold.order, hold.confirmed_at = HoldStatus.CONFIRMED, order, now
-        hold.save(update_fields=["status", "order", "confirmed_at", "updated_at"])
-    return hold
+        return slot_hold_transition(
+            actor=actor,
+            hold=hold,
+            to_status=HoldStatus.CONFIRMED,
+            reason=f"Confirmed onto order {order.merchant_reference}.",
+            fields={"order": order, "confirmed_at": now},
+        )
 
 
 def slot_hold_release(*, actor: Actor, hold: SlotHold) -> SlotHold:
@@ -193,17 +197,21 @@ def slot_hold_release(*, actor: Actor, hold: SlotHold) -> SlotHold:
     with transaction.atomic():
         _lock_counter(hold.template, hold.date)
         hold = _locked_active_hold(hold, clock.now())
-        hold.status = HoldStatus.RELEASED
-        hold.save(update_fields=["status", "updated_at"])
-    return hold
+        return slot_hold_transition(actor=actor, hold=hold, to_status=HoldStatus.RELEASED, reason="Released.")
 
 
 def slot_holds_expire(*, now: dt.datetime | None = None) -> int:
-    """Mark active holds past their expiry as expired (they already stopped counting)."""
+    """Record active holds past their expiry as expired (they already stopped counting); the sweep."""
     now = now or clock.now()
-    return SlotHold.objects.filter(status=HoldStatus.ACTIVE, expires_at__lte=now).update(
-        status=HoldStatus.EXPIRED, updated_at=now
-    )
+    due = SlotHold.objects.filter(status=HoldStatus.ACTIVE, expires_at__lte=now).order_by("pk")
+    expired = 0
+    for hold_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            hold = SlotHold.objects.select_for_update().get(pk=hold_id)
+            if hold.status == HoldStatus.ACTIVE:  # a checkout may have confirmed it meanwhile
+                slot_hold_transition(actor=None, hold=hold, to_status=HoldStatus.EXPIRED, reason="Expired.")
+                expired += 1
+    return expired
 
 
 def order_reschedule(

@@ -4,10 +4,14 @@ Everything hangs off a hub: vehicles and drivers are based there and belong to i
 orders are for that hub on `DAY` (tomorrow for the suite's clock, a Tuesday), validated, with a 09:00–15:00 window.
 """
 
+import datetime as dt
+
 import factory
 from factory.django import DjangoModelFactory
 
-from dispatch.models import Driver, Hub, Plan, Vehicle
+from common import clock
+from dispatch.models import Driver, Hub, Plan, Route, SlotHold, SlotTemplate, Stop, Vehicle
+from dispatch.models.jobs import OptimizationJob
 from orders.models import Order
 from tests.clock import at, day
 
@@ -74,6 +78,71 @@ class PlanFactory(DjangoModelFactory):
     date = DAY
     wave = factory.Sequence(lambda n: n + 1)
     time_budget_s = 1
+
+
+class RouteFactory(DjangoModelFactory):
+    class Meta:
+        model = Route
+
+    class Params:
+        hub: Hub = None  # type: ignore[assignment]
+
+    plan = factory.LazyAttribute(lambda o: PlanFactory(hub=o.hub))
+    vehicle = factory.LazyAttribute(lambda o: VehicleFactory(home_hub=o.hub))
+
+
+class StopFactory(DjangoModelFactory):
+    """A planned stop on a route of its own, for an order of `hub`."""
+
+    class Meta:
+        model = Stop
+
+    class Params:
+        hub: Hub = None  # type: ignore[assignment]
+
+    route = factory.LazyAttribute(lambda o: RouteFactory(hub=o.hub))
+    order = factory.LazyAttribute(lambda o: OrderFactory(hub=o.hub))
+    sequence = 1
+    planned_arrival = factory.LazyFunction(clock.now)
+    planned_departure = factory.LazyFunction(clock.now)
+
+
+class SlotTemplateFactory(DjangoModelFactory):
+    class Meta:
+        model = SlotTemplate
+
+    hub: Hub = None  # type: ignore[assignment]
+    organization = factory.LazyAttribute(lambda o: o.hub.organization)
+    weekdays = factory.LazyFunction(lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start_time = dt.time(10)
+    end_time = dt.time(12)
+
+
+class SlotHoldFactory(DjangoModelFactory):
+    """An active hold of the 10–12 slot on `DAY`, expiring in ten minutes."""
+
+    class Meta:
+        model = SlotHold
+
+    hub: Hub = None  # type: ignore[assignment]
+    organization = factory.LazyAttribute(lambda o: o.hub.organization)
+    template = factory.LazyAttribute(lambda o: SlotTemplateFactory(hub=o.hub))
+    date = DAY
+    start = factory.LazyAttribute(lambda o: o.template.window(o.date)[0])
+    end = factory.LazyAttribute(lambda o: o.template.window(o.date)[1])
+    lat = 60.17
+    lng = 24.94
+    expires_at = factory.LazyFunction(lambda: clock.now() + dt.timedelta(minutes=10))
+    created_by = "test"
+
+
+class OptimizationJobFactory(DjangoModelFactory):
+    class Meta:
+        model = OptimizationJob
+
+    actor = "test"
+    document = factory.LazyFunction(dict)
+    budget_s = 1
 
 
 def small_fleet(hub, *, vans: int = 2, orders: int = 6, parcels: int = 3) -> tuple[list, list, list]:

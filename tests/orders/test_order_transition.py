@@ -1,10 +1,12 @@
+import datetime as dt
+
 import pytest
 
 from accounts.tenancy import Actor
 from orders.errors import InvalidTransition
 from orders.lifecycle import TRANSITIONS, OrderStatus
 from orders.models import Order, OrderEvent
-from orders.services import order_transition
+from orders.services import order_transition, order_transition_backfill
 from tests.factories.orders import order_payload
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +147,60 @@ def test_moving_the_address_outside_the_area_flags_it(merchant_client, order):
     address = response.json()["address"]
     assert address["address_issue"] == "address_outside_service_area"
     assert address["address_issue_detail"] == "The address is outside the service area of hub 'hel-1'."
+
+
+def test_fixing_the_address_validates_the_order_through_its_transition(merchant_client, hub):
+    body = order_payload(address={"text": "Tampere", "lat": 61.4978, "lng": 23.761})
+    created = merchant_client.post("/api/orders", body, format="json").json()
+
+    response = merchant_client.patch(
+        f"/api/orders/{created['id']}",
+        {"address": {"text": "Aleksanterinkatu 52", "lat": 60.1688, "lng": 24.944}},
+        format="json",
+    )
+
+    assert (created["status"], response.json()["status"]) == ("created", "validated")
+    history = OrderEvent.objects.filter(order_id=created["id"]).values_list("kind", "actor", "from_status", "to_status")
+    assert list(history) == [
+        ("order_created", "api_key:Web shop", "", "created"),
+        ("address_flagged", "api_key:Web shop", "", ""),
+        ("order_updated", "api_key:Web shop", "", ""),
+        ("order_validated", "system", "created", "validated"),
+    ]
+
+
+@pytest.fixture
+def two_orders(merchant_client, hub):
+    return [
+        Order.objects.get(pk=merchant_client.post("/api/orders", order_payload(ref), format="json").json()["id"])
+        for ref in ("SO-1", "SO-2")
+    ]
+
+
+def test_the_backfill_moves_every_order_and_dates_its_history(two_orders):
+    orders = two_orders
+    when = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+
+    moved = order_transition_backfill(actor=None, orders=orders, to_status=S.PLANNED, at={orders[0].pk: when})
+
+    assert [o.status for o in moved] == ["planned", "planned"]
+    assert set(Order.objects.values_list("status", flat=True)) == {"planned"}
+    added = OrderEvent.objects.filter(kind="order_planned").order_by("order_id")
+    assert [(e.order_id, e.actor, e.from_status, e.to_status) for e in added] == [
+        (orders[0].pk, "system", "validated", "planned"),
+        (orders[1].pk, "system", "validated", "planned"),
+    ]
+    assert added[0].at == when
+
+
+def test_the_backfill_refuses_the_whole_batch_for_one_illegal_move(two_orders):
+    orders = two_orders
+    Order.objects.filter(pk=orders[1].pk).update(status=S.DELIVERED)
+    before = OrderEvent.objects.count()
+
+    with pytest.raises(InvalidTransition) as refusal:
+        order_transition_backfill(actor=None, orders=orders, to_status=S.PLANNED)
+
+    assert refusal.value.details == {"current_status": "delivered", "requested_status": "planned", "allowed": []}
+    assert list(Order.objects.order_by("pk").values_list("status", flat=True)) == ["validated", "delivered"]
+    assert OrderEvent.objects.count() == before
