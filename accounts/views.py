@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.models import ApiKeyScope, Role
 from accounts.tenancy import organization_page
-from dispatch.selectors import driver_list, hub_list, vehicle_list
+from dispatch.network.selectors import driver_list, hub_list, vehicle_list
 from orders.selectors import order_list
 
 ADMIN_ONLY = frozenset({Role.ADMIN})

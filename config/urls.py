@@ -15,9 +15,7 @@ urlpatterns = [
     path("api/", include("tracking.urls_api")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
-    path("", include("dispatch.urls_planning")),
+    path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
     path("", include("tracking.urls_tower")),
-    path("", include("dispatch.urls_slots")),
-    path("api/", include("dispatch.urls_optimize")),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracking.consumers import DispatchBoardConsumer
+from dispatch.planning.consumers import DispatchBoardConsumer
 
 websocket_urlpatterns: list = [
     path("ws/hubs/<int:hub_id>/board/", DispatchBoardConsumer.as_asgi()),

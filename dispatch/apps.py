@@ -8,8 +8,13 @@ class DispatchConfig(AppConfig):
     def ready(self):
         from functools import partial
 
+        # Celery's autodiscovery looks for `dispatch.tasks` only; the sub-packages' tasks register
+        # here, in every process (workers, the web process, tests that run tasks eagerly).
+        import dispatch.optimize.tasks  # noqa: F401
+        import dispatch.planning.tasks  # noqa: F401
+        import dispatch.slots.tasks  # noqa: F401
         from common.events import subscribe
-        from dispatch.services.live import (
+        from dispatch.planning.services.live import (
             STOP_STATUS_FOR_ORDER,
             on_order_cancelled,
             on_order_created,

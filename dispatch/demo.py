@@ -16,9 +16,9 @@ from django.db import transaction
 from accounts.models import ApiKey, Organization, Role, User
 from accounts.services import api_key_create, user_create
 from accounts.tenancy import Actor
+from dispatch.forecast.selectors import demo_history_seed
 from dispatch.models import Driver, Hub, Vehicle
-from dispatch.services.forecast import demo_history_seed
-from dispatch.services.slots import slot_templates_demo_seed
+from dispatch.slots.services import slot_templates_demo_seed
 from orders.models import AddressPoint, Order
 from orders.services import order_create_many
 

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from accounts.tenancy import OrganizationApi
 from common.errors import FieldValidationError
 from dispatch.models import SlotHold
-from dispatch.selectors import hub_by_code
-from dispatch.services.slots import slot_hold_confirm
+from dispatch.network.selectors import hub_by_code
+from dispatch.slots.services import slot_hold_confirm
 from orders import selectors, services
 from orders.csv_import import CsvFileError, parse_orders_csv
 from orders.filters import OrderFilter

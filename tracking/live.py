@@ -20,8 +20,8 @@ from django.db.models import Count
 from accounts.models import Organization
 from common import clock
 from dispatch.models import PlanStatus, Route, Stop, StopStatus
-from dispatch.selectors import hub_list
-from dispatch.selectors_planning import plan_list
+from dispatch.network.selectors import hub_list
+from dispatch.planning.selectors import plan_list
 from orders.models import Order, OrderEvent
 from orders.selectors import order_list
 from tracking.broadcast import (

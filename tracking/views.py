@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import Actor
 from common.errors import DomainError
-from dispatch.selectors_slots import order_next_slots
-from dispatch.services.slots import order_reschedule
+from dispatch.slots.selectors import order_next_slots
+from dispatch.slots.services import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
 from tracking import live

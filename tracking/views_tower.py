@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts.models import Role, User
 from accounts.tenancy import OrganizationApi, organization_page
 from dispatch.models import Route, StopStatus
-from dispatch.selectors import hub_list
+from dispatch.network.selectors import hub_list
 from orders.selectors import order_events, order_list
 from tracking import live
 from tracking.exceptions import (

@@ -32,7 +32,7 @@ def board(hub, dispatcher_user):
 
 async def test_dispatcher_gets_a_snapshot_then_pushed_progress(board, monkeypatch):
     hub, user, plan = board
-    monkeypatch.setattr("tracking.consumers.clock.now", lambda: dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    monkeypatch.setattr("dispatch.planning.consumers.clock.now", lambda: dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
     communicator, connected, _ = await connect(user, hub.pk)
 
     snapshot = await communicator.receive_json_from(timeout=5)

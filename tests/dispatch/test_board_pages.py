@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from dispatch.models import Plan
-from dispatch.views import basemap_path
+from dispatch.planning.views import basemap_path
 from orders.models import Order
 from tests.factories.fleet import DAY, PlanFactory
 from tests.factories.orders import order_payload

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from dispatch.services.forecast import demo_history_seed, hub_forecast, volume_forecast
+from dispatch.forecast.selectors import demo_history_seed, hub_forecast, volume_forecast
 from orders.models import Order, OrderEvent
 from tests.dispatch.test_slot_fixtures import NOW, crew, frozen, make_crew, make_template  # noqa: F401
 

@@ -6,8 +6,8 @@ from common import events
 from common.errors import DomainError
 from common.events import publish_on_commit, subscribe
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
-from dispatch.services.live import route_breakdown
-from dispatch.services.planning import plan_create, plan_dispatch
+from dispatch.planning.services.live import route_breakdown
+from dispatch.planning.services.plans import plan_create, plan_dispatch
 from orders.models import Order, OrderEvent
 from orders.services import order_cancel
 from tests.factories.fleet import DAY, OrderFactory

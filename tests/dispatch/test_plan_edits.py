@@ -4,7 +4,7 @@ import pytest
 
 from common.errors import DomainError
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
-from dispatch.services.edits import route_lock_set, route_swap, stop_lock_set, stop_move, stop_unassign
+from dispatch.planning.services.edits import route_lock_set, route_swap, stop_lock_set, stop_move, stop_unassign
 from orders.models import Order
 from tests.factories.fleet import DAY
 

@@ -6,7 +6,7 @@ import pytest
 
 from common.errors import DomainError
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
-from dispatch.services.planning import (
+from dispatch.planning.services.plans import (
     plan_create,
     plan_mark_stale,
     plan_optimize,
@@ -14,7 +14,7 @@ from dispatch.services.planning import (
     plan_optimize_run,
     plan_sweep_stale,
 )
-from dispatch.tasks import plan_optimize_task
+from dispatch.planning.tasks import plan_optimize_task
 from orders.models import Order, OrderEvent
 from tests.factories.fleet import DAY, DriverFactory, OrderFactory, small_fleet
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from dispatch.models import Plan, PlanStatus
-from dispatch.services.planning import plan_create, plan_optimize, plan_sweep_stale
+from dispatch.planning.services.plans import plan_create, plan_optimize, plan_sweep_stale
 from tests.factories.fleet import DAY, small_fleet
 from tests.workers import celery_worker_process
 
@@ -63,7 +63,7 @@ def test_worker_killed_mid_solve_leaves_a_plan_that_is_marked_failed_and_retried
     producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
         Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.OPTIMIZING, heartbeat_at=dt.datetime.now(dt.UTC))
-        producer.send_task("dispatch.tasks.plan_optimize_task", args=[plan.pk], queue=queue)
+        producer.send_task("dispatch.planning.tasks.plan_optimize_task", args=[plan.pk], queue=queue)
         assert wait_for(lambda: Plan.objects.get(pk=plan.pk).progress_pct > 0, timeout=60)
 
         worker.send_signal(signal.SIGKILL)

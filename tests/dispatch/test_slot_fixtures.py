@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.tenancy import Actor
-from dispatch import slot_problems
 from dispatch.models import Driver, SlotTemplate, Vehicle
+from dispatch.slots import route_fit
 from orders.models import Order
 from orders.services import order_create
 from tests.clock import HELSINKI, at, day
@@ -53,7 +53,7 @@ class FrozenClock:
 
 @pytest.fixture
 def frozen(time_machine):
-    slot_problems.cache_clear()
+    route_fit.cache_clear()
     return FrozenClock(time_machine, NOW)
 
 

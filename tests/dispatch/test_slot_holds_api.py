@@ -7,8 +7,8 @@
 import pytest
 
 from dispatch.models import HoldStatus, Hub, SlotHold, SlotTemplate
-from dispatch.services.slots import slot_holds_expire
-from dispatch.tasks import slot_holds_expire_task
+from dispatch.slots.services import slot_holds_expire
+from dispatch.slots.tasks import slot_holds_expire_task
 from orders.models import Order, OrderEvent
 from tests.dispatch.test_slot_fixtures import (  # noqa: F401
     DAY,

@@ -6,7 +6,8 @@ import pytest
 
 from accounts.tenancy import Actor
 from dispatch.models import Plan, Route, Stop
-from dispatch.selectors_slots import crews_on, slot_day_state
+from dispatch.slots.capacity import crews_on
+from dispatch.slots.selectors import slot_day_state
 from orders.services import order_update
 from tests.dispatch.test_slot_fixtures import DAY, HELSINKI, crew, frozen, make_order, window  # noqa: F401
 
@@ -63,7 +64,7 @@ def test_rebuilt_matrices_reuse_known_points_and_match_a_fresh_computation():
     """Pure: the provider computes only new points' rows; the result equals a full computation."""
     import numpy as np
 
-    from dispatch.slot_problems import ReusingProvider
+    from dispatch.slots.route_fit import ReusingProvider
     from routing.travel import GreatCircleProvider
 
     points = [(60.17 + k * 0.003, 24.94 + (k % 7) * 0.004) for k in range(40)]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from dispatch.models.jobs import OptimizationJob
-from dispatch.services.optimize import optimization_job_run
+from dispatch.optimize.services import optimization_job_run
 
 pytestmark = pytest.mark.django_db
 HUB = [24.9384, 60.1699]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch import api_optimize as api
+from dispatch.optimize import api
 
 urlpatterns = [
     path("optimize", api.OptimizeApi.as_view(), name="api-optimize"),

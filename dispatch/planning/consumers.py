@@ -5,8 +5,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
 from common import clock
-from dispatch.selectors import hub_list
-from dispatch.selectors_planning import board_snapshot
+from dispatch.network.selectors import hub_list
+from dispatch.planning.selectors import board_snapshot
 from tracking.broadcast import board_group
 
 BOARD_ROLES = frozenset({"admin", "dispatcher", "viewer"})

@@ -6,8 +6,8 @@ from django.shortcuts import render
 
 from accounts.models import Role
 from accounts.tenancy import organization_page
-from dispatch.selectors import hub_list
-from dispatch.services.forecast import HubForecast, hub_forecast
+from dispatch.forecast.selectors import HubForecast, hub_forecast
+from dispatch.network.selectors import hub_list
 
 OPS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 WIDTH, HEIGHT = 720, 240

@@ -7,10 +7,10 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
-from dispatch import selectors
 from dispatch.models import Driver, Hub, Vehicle
-from dispatch.serializers import DriverSerializer, HubSerializer, ShiftOverrideSerializer, VehicleSerializer
-from dispatch.services.fleet import driver_shift_override_set, fleet_delete, fleet_save
+from dispatch.network import selectors
+from dispatch.network.serializers import DriverSerializer, HubSerializer, ShiftOverrideSerializer, VehicleSerializer
+from dispatch.network.services import driver_shift_override_set, fleet_delete, fleet_save
 
 
 class FleetApi(OrganizationApi):

@@ -17,9 +17,9 @@ from accounts.tenancy import organization_page
 from common import clock
 from common.errors import DomainError, FieldValidationError
 from dispatch.models import Objective, Plan
-from dispatch.selectors import hub_list
-from dispatch.selectors_planning import driver_routes, next_planning_day, plan_get, plan_list, plan_snapshot
-from dispatch.services.planning import plan_create, plan_mark_stale
+from dispatch.network.selectors import hub_list
+from dispatch.planning.selectors import driver_routes, next_planning_day, plan_get, plan_list, plan_snapshot
+from dispatch.planning.services.plans import plan_create, plan_mark_stale
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 

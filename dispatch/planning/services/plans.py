@@ -13,7 +13,7 @@ from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.events import publish_on_commit
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
-from dispatch.selectors_planning import (
+from dispatch.planning.selectors import (
     PLANNABLE_ORDER_STATUSES,
     ROUTE_COLORS,
     STALE_AFTER_S,
@@ -22,7 +22,7 @@ from dispatch.selectors_planning import (
     plan_eligible_orders,
     plan_stale_ids,
 )
-from dispatch.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
+from dispatch.planning.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
@@ -70,7 +70,7 @@ def plan_create(
 
 
 def _enqueue_optimization(plan: Plan) -> None:
-    from dispatch.tasks import plan_optimize_task  # tasks call services; the import stays one-way
+    from dispatch.planning.tasks import plan_optimize_task  # tasks call services; the import stays one-way
 
     task_id = plan.task_id
     transaction.on_commit(lambda: plan_optimize_task.apply_async(args=[plan.pk], task_id=task_id))

@@ -15,9 +15,9 @@ from django.db import transaction
 from accounts.tenancy import Actor
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
-from dispatch.selectors_planning import plan_crew_for_route
-from dispatch.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
-from dispatch.services.planning import plan_totals_refresh, route_apply_timing
+from dispatch.planning.selectors import plan_crew_for_route
+from dispatch.planning.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
+from dispatch.planning.services.plans import plan_totals_refresh, route_apply_timing
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition

@@ -1,4 +1,4 @@
-"""Delivery slots API: templates, availability for checkouts, holds, rescheduling and next slots."""
+"""Delivery slots API: templates, availability for checkouts, holds (rescheduling: `api_reschedule.py`)."""
 
 import datetime as dt
 
@@ -12,16 +12,14 @@ from accounts.tenancy import OrganizationApi
 from common import clock
 from common.errors import UnprocessableError
 from dispatch.models import WEEKDAYS, SlotHold, SlotTemplate
-from dispatch.selectors import hub_by_code
-from dispatch.selectors_slots import (
+from dispatch.network.selectors import hub_by_code
+from dispatch.slots.selectors import (
     MAX_RANGE_DAYS,
-    order_next_slots,
     slot_availability,
     slot_hold_list,
     slot_template_list,
 )
-from dispatch.services.slots import (
-    order_reschedule,
+from dispatch.slots.services import (
     slot_hold,
     slot_hold_confirm,
     slot_hold_release,
@@ -30,7 +28,7 @@ from dispatch.services.slots import (
 )
 from orders.geocoding import AddressQuery, geocode
 from orders.selectors import order_list
-from orders.serializers import HubCodeField, LoadSerializer, OrderOutputSerializer, TimeWindowSerializer
+from orders.serializers import HubCodeField, LoadSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -323,74 +321,3 @@ class SlotHoldReleaseApi(HoldApi):
     def post(self, request, pk):
         hold = get_object_or_404(self.get_queryset(), pk=pk)
         return self.output(slot_hold_release(actor=self.actor, hold=hold))
-
-
-# --- Orders: reschedule and next slots -----------------------------------------------------------
-
-
-class RescheduleSerializer(serializers.Serializer):
-    hold = serializers.IntegerField(required=False)
-    slot = TimeWindowSerializer(required=False)
-
-    def validate(self, attrs):
-        if ("hold" in attrs) == ("slot" in attrs):
-            raise serializers.ValidationError({"slot": ["Give a slot {start, end} or a hold id, not both."]})
-        return attrs
-
-
-class OrderSlotApi(SlotApi):
-    def organization_queryset(self):
-        return order_list(organization=self.organization)
-
-
-class OrderRescheduleApi(OrderSlotApi):
-    @extend_schema(
-        tags=["slots"],
-        operation_id="orders_reschedule",
-        request=RescheduleSerializer,
-        responses=OrderOutputSerializer,
-        parameters=[IDEMPOTENCY_HEADER],
-        summary="Move an order to another slot (a failed order becomes rescheduled)",
-    )
-    def post(self, request, pk):
-        order = get_object_or_404(self.get_queryset(), pk=pk)
-        serializer = RescheduleSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if "hold" in data:
-            hold = slot_hold_list(organization=self.organization).filter(pk=data["hold"]).first()
-            if hold is None:
-                raise serializers.ValidationError({"hold": ["Unknown hold."]})
-            order = order_reschedule(actor=self.actor, order=order, hold=hold)
-        else:
-            order = order_reschedule(
-                actor=self.actor, order=order, start=data["slot"]["start"], end=data["slot"]["end"]
-            )
-        return Response(OrderOutputSerializer(order, context={"request": request}).data)
-
-
-class NextSlotsQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=MAX_RANGE_DAYS, default=7)
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
-
-
-class OrderNextSlotsApi(OrderSlotApi):
-    pagination_class = None
-
-    @extend_schema(
-        tags=["slots"],
-        operation_id="orders_next_slots",
-        parameters=[NextSlotsQuerySerializer],
-        responses=AvailabilityOutputSerializer,
-        summary="The next bookable slots for an order",
-    )
-    def get(self, request, pk):
-        order = get_object_or_404(self.get_queryset(), pk=pk)
-        query = NextSlotsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        if order.hub is None or order.lat is None:
-            raise UnprocessableError(
-                "This order has no hub or no coordinates; fix its address first.", code="order_not_routable"
-            )
-        availability = order_next_slots(organization=self.organization, order=order, **query.validated_data)
-        return Response(AvailabilityOutputSerializer(availability).data)

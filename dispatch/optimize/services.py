@@ -42,7 +42,7 @@ def optimize_inline(*, problem: Problem, budget_s: float, seed: int) -> dict:
 
 
 def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, seed: int) -> OptimizationJob:
-    from dispatch.tasks import optimization_job_run_task
+    from dispatch.optimize.tasks import optimization_job_run_task
 
     with transaction.atomic():
         job = OptimizationJob.objects.create(
@@ -140,7 +140,7 @@ def optimization_job_cancel(*, job: OptimizationJob) -> OptimizationJob:
 
 
 def optimization_job_retry(*, job: OptimizationJob) -> OptimizationJob:
-    from dispatch.tasks import optimization_job_run_task
+    from dispatch.optimize.tasks import optimization_job_run_task
 
     job = optimization_job_get(job=job)
     with transaction.atomic():

@@ -19,7 +19,8 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import WEEKDAYS, HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
-from dispatch.selectors_slots import OutsideServiceArea, hub_profile, slot_offers
+from dispatch.slots.capacity import hub_profile
+from dispatch.slots.selectors import OutsideServiceArea, slot_offers
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition, order_update

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
 from dispatch.models.jobs import OptimizationJob
-from dispatch.services import optimize
+from dispatch.optimize import services as optimize
 
 EXAMPLE = OpenApiExample(
     "Two stops, one van",

@@ -14,10 +14,10 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
-from dispatch.selectors_planning import plan_crew_for_route
-from dispatch.services.edits import plan_edit, routes_retime
-from dispatch.services.locks import routes_lock, stops_lock
-from dispatch.services.planning import route_apply_timing
+from dispatch.planning.selectors import plan_crew_for_route
+from dispatch.planning.services.edits import plan_edit, routes_retime
+from dispatch.planning.services.locks import routes_lock, stops_lock
+from dispatch.planning.services.plans import route_apply_timing
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
@@ -186,7 +186,7 @@ def route_breakdown(*, actor: Actor, plan: Plan, route_id: int, expected_version
 def on_order_created(payload: dict) -> None:
     """Domain event subscriber: only urgent orders start a (background) insertion."""
     if payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY:
-        from dispatch.tasks import plan_order_created_task
+        from dispatch.planning.tasks import plan_order_created_task
 
         transaction.on_commit(lambda: plan_order_created_task.delay(payload["order_id"]))
 

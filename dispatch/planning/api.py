@@ -16,9 +16,9 @@ from accounts.models import Role
 from accounts.tenancy import OrganizationApi
 from common import clock
 from common.errors import FieldValidationError
-from dispatch import selectors
 from dispatch.models import Objective, Plan
-from dispatch.selectors_planning import (
+from dispatch.network import selectors
+from dispatch.planning.selectors import (
     driver_routes,
     plan_get,
     plan_list,
@@ -26,7 +26,7 @@ from dispatch.selectors_planning import (
     plan_summary,
     route_detail,
 )
-from dispatch.services import edits, live, planning
+from dispatch.planning.services import edits, live, plans
 
 TAG = ["plans"]
 PLAN_RESPONSE = OpenApiResponse(OpenApiTypes.OBJECT, description="The plan with routes, stops, totals, unassigned")
@@ -50,8 +50,8 @@ class PlanApi(OrganizationApi):
             plan = plan_get(organization=self.organization, plan_id=pk)
         except Plan.DoesNotExist:
             raise Http404 from None
-        if plan.is_stale(now=clock.now(), after_s=planning.STALE_AFTER_S):
-            planning.plan_mark_stale(plan=plan)  # a worker that died shows up as failed on read
+        if plan.is_stale(now=clock.now(), after_s=plans.STALE_AFTER_S):
+            plans.plan_mark_stale(plan=plan)  # a worker that died shows up as failed on read
             plan = plan_get(organization=self.organization, plan_id=pk)
         return plan
 
@@ -100,7 +100,7 @@ class PlanCollectionApi(PlanApi):
         hub = selectors.hub_list(organization=self.organization).filter(pk=data.pop("hub_id")).first()
         if hub is None:
             raise FieldValidationError({"hub_id": ["Unknown hub."]})
-        plan = planning.plan_create(actor=self.actor, hub=hub, **data)
+        plan = plans.plan_create(actor=self.actor, hub=hub, **data)
         return self.answer(plan.pk, status.HTTP_201_CREATED)
 
 
@@ -149,9 +149,7 @@ class PlanOptimizeApi(PlanApi):
     )
     def post(self, request, pk):
         data = self.valid(self.PlanOptimizeInput)
-        plan = planning.plan_optimize(
-            actor=self.actor, plan=self.plan(pk), expected_version=data.get("expected_version")
-        )
+        plan = plans.plan_optimize(actor=self.actor, plan=self.plan(pk), expected_version=data.get("expected_version"))
         body = {"plan_id": plan.pk, "task_id": plan.task_id, "status": plan.status, "version": plan.version}
         # An eager or very fast worker may already be done; report what is true now.
         current = Plan.objects.filter(pk=plan.pk).values("status", "version").first()
@@ -168,7 +166,7 @@ class PlanOptimizeCancelApi(PlanApi):
         responses={200: PLAN_RESPONSE, **ERRORS},
     )
     def post(self, request, pk):
-        planning.plan_optimize_cancel(actor=self.actor, plan=self.plan(pk))
+        plans.plan_optimize_cancel(actor=self.actor, plan=self.plan(pk))
         return self.answer(pk)
 
 
@@ -182,7 +180,7 @@ class PlanDispatchApi(PlanApi):
     )
     def post(self, request, pk):
         data = self.valid(VersionInput)
-        planning.plan_dispatch(actor=self.actor, plan=self.plan(pk), expected_version=data["expected_version"])
+        plans.plan_dispatch(actor=self.actor, plan=self.plan(pk), expected_version=data["expected_version"])
         return self.answer(pk)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from accounts.tenancy import Actor
 from common import clock
 from dispatch.models import Hub, SlotTemplate
-from dispatch.selectors_slots import HubProfile, crews_on, hub_fleet, hub_profile, window_capacity
+from dispatch.slots.capacity import HubProfile, crews_on, hub_fleet, hub_profile, window_capacity
 from orders import events
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderEvent

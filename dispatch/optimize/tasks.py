@@ -1,0 +1,11 @@
+"""Celery entry points of `/api/optimize`: take ids, call one service, decide retry."""
+
+from celery import shared_task
+
+from dispatch.optimize.services import optimization_job_run
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def optimization_job_run_task(job_id: int) -> str:
+    """Solve one /api/optimize job; a redelivered message for a finished job does nothing."""
+    return optimization_job_run(job_id=job_id).status
