@@ -17,5 +17,4 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
-    path("", include("tracking.urls_tower")),
 ]

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tracking import broadcast
-from tracking.live import position_receive
+from tracking.services.positions import position_receive
 
 pytestmark = pytest.mark.django_db
 

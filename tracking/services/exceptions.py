@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from common import clock, events
 from tracking.broadcast import tower_publish
 from tracking.models import DeliveryException, ExceptionEvent, ExceptionStatus
+from tracking.payloads import exception_payload
 
 # After a cause was resolved it may be raised again, but not before this: no floods.
 REARM_AFTER = dt.timedelta(minutes=30)
@@ -23,22 +24,6 @@ SUGGESTIONS = {
     "address_issue": ["Confirm the address with the customer", "Ask the merchant for coordinates"],
     "capacity_overflow": ["Add a vehicle or a wave", "Move orders to another day"],
 }
-
-
-def exception_payload(exception: DeliveryException) -> dict:
-    return {
-        "id": exception.pk,
-        "kind": exception.kind,
-        "severity": exception.severity,
-        "status": exception.status,
-        "message": exception.message,
-        "suggested_actions": exception.suggested_actions,
-        "order_id": exception.order_id,
-        "route_id": exception.route_id,
-        "driver_id": exception.driver_id,
-        "assigned_to": exception.assigned_to.username if exception.assigned_to else None,
-        "created_at": exception.created_at.isoformat(),
-    }
 
 
 def exception_raise(
@@ -109,11 +94,3 @@ def exception_resolve(*, actor, exception: DeliveryException, note: str) -> Deli
         locked.resolved_at = clock.now()
 
     return _change(exception, actor=actor, kind="resolved", note=note, mutate=mutate)
-
-
-def exception_list_open(*, organization):
-    return (
-        DeliveryException.objects.filter(organization=organization)
-        .exclude(status=ExceptionStatus.RESOLVED)
-        .select_related("assigned_to")
-    )

@@ -13,8 +13,8 @@ from common import clock
 from config.asgi import application
 from dispatch.models import Plan, PlanStatus, Route, Stop, Vehicle
 from orders.models import Order
-from tracking.live import organization_today
 from tracking.models import DeliveryException, DriverPosition
+from tracking.selectors.tower import organization_today
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 HUB_LNG = 24.9384
@@ -360,7 +360,7 @@ async def test_the_rest_batch_endpoint_publishes_like_the_socket(
 
 async def test_an_order_status_change_reaches_its_page_and_the_tower(memory_layer, orders, dispatcher_user):
     """`on_order_status_changed` (subscribed to the order_<status> events) updates page and tower live."""
-    from tracking.live import on_order_status_changed
+    from tracking.handlers import on_order_status_changed
 
     tower, _ = await connected("/ws/tower/", dispatcher_user)
     page_a, _ = await connected(f"/ws/track/{orders['A'].tracking_token}/")

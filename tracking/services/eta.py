@@ -13,10 +13,10 @@ from django.db import transaction
 from common import clock
 from dispatch.models import Route, Stop, StopStatus
 from routing.travel import GreatCircleProvider, retime
-from tracking.exceptions import exception_raise
-from tracking.itinerary import Itinerary, driver_itinerary
 from tracking.models import StopEta
-from tracking.monitoring import check_off_route
+from tracking.selectors.itinerary import Itinerary
+from tracking.services.exceptions import exception_raise
+from tracking.services.monitoring import check_off_route
 
 PROVIDER = GreatCircleProvider()
 # A changed estimate is published only when it moves at least this much (no identical pushes).
@@ -35,11 +35,6 @@ def customer_window(eta: dt.datetime, *, now: dt.datetime) -> tuple[dt.datetime,
 def _round5(moment: dt.datetime, *, down: bool) -> dt.datetime:
     floor = moment.replace(second=0, microsecond=0) - dt.timedelta(minutes=moment.minute % 5)
     return floor if down or floor == moment else floor + dt.timedelta(minutes=5)
-
-
-def next_stop(driver) -> Stop | None:
-    itinerary = driver_itinerary(driver)
-    return itinerary.next_stop if itinerary is not None else None
 
 
 def _seconds(moment: dt.datetime, midnight: dt.datetime) -> float:

@@ -18,7 +18,7 @@ from dispatch.slots.selectors import order_next_slots
 from dispatch.slots.services import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
-from tracking import live
+from tracking.selectors.tracking_page import tracking_snapshot
 
 CUSTOMER_STEPS = [
     ("received", "Order received", {"created", "validated"}),
@@ -165,7 +165,7 @@ def _context(order, bound) -> dict:
     forms_by_action["instructions"] = InstructionsForm(initial={"instructions": order.instructions})
     if bound is not None:
         forms_by_action[bound[0]] = bound[1]
-    snapshot = live.tracking_snapshot(order)
+    snapshot = tracking_snapshot(order)
     return {
         "order": order,
         "sender": order.organization.name,

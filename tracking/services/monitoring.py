@@ -1,5 +1,6 @@
-"""Detectors that raise exceptions: from positions (off route), on a schedule (silent or idle
-drivers) and from domain events (failed attempts, address issues, capacity overflow)."""
+"""Detectors that raise exceptions: from positions (off route) and on a schedule (silent or idle
+drivers). Those raised from domain events (failed attempts, address issues, capacity overflow)
+are in `tracking/handlers.py`."""
 
 import datetime as dt
 import math
@@ -8,10 +9,9 @@ from django.conf import settings
 
 from common import clock
 from common.geo import haversine_m
-from dispatch.models import PlanStatus, PlanUnassigned, Route, StopStatus
-from orders.models import Order
-from tracking.exceptions import exception_raise
+from dispatch.models import PlanStatus, Route, StopStatus
 from tracking.models import DriverPosition, LatestPosition
+from tracking.services.exceptions import exception_raise
 
 OFF_ROUTE_M = 1500  # farther than this from the leg being driven
 IDLE_RADIUS_M = 50
@@ -109,44 +109,3 @@ def _idle(route, latest, now, idle_after) -> bool:
         return False
     near_stop = route.stops.filter(status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS]).select_related("order")
     return not any(haversine_m(latest.lat, latest.lng, s.order.lat, s.order.lng) < AT_STOP_M for s in near_stop)
-
-
-def on_order_failed(payload: dict) -> None:
-    order = Order.objects.select_related("organization").get(pk=payload["order_id"])
-    exception_raise(
-        organization=order.organization,
-        kind="failed_attempt",
-        cause=f"failed_attempt:order:{order.pk}",
-        message=f"Delivery of {order.merchant_reference} failed: {payload.get('reason') or 'no reason given'}.",
-        order=order,
-        severity="critical",
-    )
-
-
-def on_order_address(payload: dict) -> None:
-    if not payload.get("address_issue", True):
-        return  # the event says the address is fine: no need to load the order
-    order = Order.objects.select_related("organization").get(pk=payload["order_id"])
-    if order.address_issue:
-        exception_raise(
-            organization=order.organization,
-            kind="address_issue",
-            cause=f"address_issue:order:{order.pk}",
-            message=f"{order.merchant_reference}: {order.address_issue_detail}",
-            order=order,
-            severity="info",
-        )
-
-
-def on_plan_optimized(payload: dict) -> None:
-    overflow = PlanUnassigned.objects.filter(plan_id=payload["plan_id"], reason="capacity").select_related("plan")
-    count = overflow.count()
-    if count:
-        plan = overflow.first().plan
-        exception_raise(
-            organization=plan.organization,
-            kind="capacity_overflow",
-            cause=f"capacity_overflow:plan:{plan.pk}",
-            message=f"{count} orders of the {plan.date} plan do not fit the fleet's capacity.",
-            severity="warning",
-        )

@@ -2,7 +2,8 @@
 
 Each consumer authenticates, joins its groups, sends a fresh snapshot on connect (a reconnect or
 a reload shows the truth), turns each incoming message into one service call, and forwards group
-events unchanged (`tracking.broadcast` sends them all as `board.event`).
+events unchanged (`tracking.broadcast` sends them all as `board.event`). The driver socket's
+messages are handled by `tracking/protocol.py`.
 """
 
 import asyncio
@@ -17,8 +18,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
 from orders.selectors import order_by_tracking_token
-from tracking import live
 from tracking.broadcast import tower_group, tracking_group
+from tracking.protocol import driver_for_user, position_messages_receive
+from tracking.selectors.tower import tower_snapshot
+from tracking.selectors.tracking_page import tracking_snapshot
 
 TOWER_ROLES = frozenset({"admin", "dispatcher", "viewer"})
 FORBIDDEN = 4403
@@ -37,7 +40,7 @@ class PositionQueue:
 
     A commit waits for the disk; at 1,000 drivers a worker would otherwise flush a hundred times a
     second. Messages that arrive while a batch is being recorded wait for the next one, and are
-    all recorded in one transaction (`live.position_messages_receive`). Nothing waits on purpose:
+    all recorded in one transaction (`protocol.position_messages_receive`). Nothing waits on purpose:
     a lone message is recorded at once, batches only form under load. Each socket gets its own
     ack, after its batch is committed.
     """
@@ -80,9 +83,7 @@ _QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PositionQueue]" =
 def position_queue() -> PositionQueue:
     loop = asyncio.get_running_loop()
     if loop not in _QUEUES:
-        record = database_sync_to_async(
-            live.position_messages_receive, thread_sensitive=False, executor=POSITION_THREADS
-        )
+        record = database_sync_to_async(position_messages_receive, thread_sensitive=False, executor=POSITION_THREADS)
         _QUEUES[loop] = PositionQueue(record)
     return _QUEUES[loop]
 
@@ -130,7 +131,7 @@ def _tower_organization(user):
 
 @database_sync_to_async
 def _tower_snapshot(organization, day):
-    return live.tower_snapshot(organization=organization, day=day)
+    return tower_snapshot(organization=organization, day=day)
 
 
 def _day_from(scope) -> dt.date | None:
@@ -161,7 +162,7 @@ def _order_for_token(token: str):
 
 @database_sync_to_async
 def _tracking_snapshot(order):
-    return live.tracking_snapshot(order)
+    return tracking_snapshot(order)
 
 
 class TrackingPageConsumer(ForwardingConsumer):
@@ -184,7 +185,7 @@ class DriverConsumer(LiveConsumer):
     driver = None
 
     async def connect(self):
-        find = database_sync_to_async(live.driver_for_user, thread_sensitive=False, executor=POSITION_THREADS)
+        find = database_sync_to_async(driver_for_user, thread_sensitive=False, executor=POSITION_THREADS)
         self.driver = await find(self.scope.get("user"))
         if self.driver is None:
             await self.close(code=FORBIDDEN)

@@ -144,3 +144,8 @@ def _converted(row: tuple, columns: list[tuple]) -> dict[str, dict]:
             value = converter(value, column, connection)
         values[alias][model_field.attname] = value
     return values
+
+
+def next_stop(driver) -> Stop | None:
+    itinerary = driver_itinerary(driver)
+    return itinerary.next_stop if itinerary is not None else None

@@ -1,3 +1,5 @@
+"""Drivers' queued GPS fixes, sent in batches when the WebSocket is down (`/api/driver/positions`)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -5,18 +7,8 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.tenancy import OrganizationApi
 from common.errors import ConflictError
-from tracking.live import position_receive
-
-
-class FixSerializer(serializers.Serializer):
-    recorded_at = serializers.DateTimeField()
-    # Ranges are checked by the service so that one bad fix is rejected alone, with a reason.
-    lat = serializers.FloatField()
-    lng = serializers.FloatField()
-    accuracy_m = serializers.FloatField(required=False, allow_null=True, default=None)
-    speed_mps = serializers.FloatField(required=False, allow_null=True, default=None)
-    heading_deg = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0, max_value=360)
-    battery_pct = serializers.FloatField(required=False, allow_null=True, default=None, min_value=0, max_value=100)
+from tracking.serializers import FixSerializer
+from tracking.services.positions import position_receive
 
 
 class PositionBatchSerializer(serializers.Serializer):
