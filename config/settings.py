@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "orders",
     "tracking",
     "notifications",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("dispatch.urls_api")),
     path("api/", include("orders.urls_api")),
     path("api/", include("tracking.urls_api")),
+    path("", include("console.urls")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("dispatch.urls")),

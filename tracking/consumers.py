@@ -2,7 +2,7 @@
 
 Each consumer authenticates, joins its groups, sends a fresh snapshot on connect (a reconnect or
 a reload shows the truth), turns each incoming message into one service call, and forwards group
-events unchanged (`tracking.broadcast` sends them all as `board.event`). The driver socket's
+events unchanged (`common.realtime` sends them all as `board.event`). The driver socket's
 messages are handled by `tracking/protocol.py`.
 """
 
@@ -17,8 +17,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
+from common.realtime import tower_group, tracking_group
 from orders.selectors import order_by_tracking_token
-from tracking.broadcast import tower_group, tracking_group
 from tracking.protocol import driver_for_user, position_messages_receive
 from tracking.selectors.tower import tower_snapshot
 from tracking.selectors.tracking_page import tracking_snapshot

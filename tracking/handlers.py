@@ -6,9 +6,9 @@ address issues and orders left out for capacity raise exceptions for ops.
 
 from django.db import transaction
 
+from common.realtime import tower_publish, tracking_publish
 from dispatch.models import PlanUnassigned
 from orders.models import Order
-from tracking.broadcast import tower_publish, tracking_publish
 from tracking.payloads import CLOSED_STATUSES
 from tracking.services.exceptions import exception_raise
 from tracking.services.kpis import kpis_publish

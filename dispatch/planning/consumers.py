@@ -5,9 +5,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
 from common import clock
+from common.realtime import board_group
 from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import board_snapshot
-from tracking.broadcast import board_group
 
 BOARD_ROLES = frozenset({"admin", "dispatcher", "viewer"})
 

@@ -10,7 +10,6 @@ Lock order: slot counter, then hold, then order.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,7 +17,7 @@ from django.db import IntegrityError, transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
-from dispatch.models import WEEKDAYS, HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
+from dispatch.models import HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
 from dispatch.slots.capacity import hub_profile
 from dispatch.slots.selectors import OutsideServiceArea, slot_offers
 from orders.lifecycle import OrderStatus
@@ -238,30 +237,3 @@ def order_reschedule(
         )
         slot_start, slot_end = template.window(day)
         return _move_order(actor=actor, order=order, hub=order.hub, start=slot_start, end=slot_end)
-
-
-DEMO_SLOTS = ((8, "3.90"), (10, "4.90"), (12, "4.90"), (14, "4.90"), (16, "5.90"))
-
-
-def slot_templates_demo_seed(*, organization) -> int:
-    """Two-hour slots Monday to Saturday at every hub that has none yet (demo data)."""
-    created = 0
-    for hub in Hub.objects.filter(organization=organization).order_by("pk"):
-        if SlotTemplate.objects.filter(hub=hub).exists():
-            continue
-        for hour, price in DEMO_SLOTS:
-            slot_template_save(
-                organization=organization,
-                instance=SlotTemplate(),
-                data={
-                    "hub": hub,
-                    "name": f"{hour:02d}–{hour + 2:02d}",
-                    "weekdays": list(WEEKDAYS[:6]),
-                    "start_time": dt.time(hour),
-                    "end_time": dt.time(hour + 2),
-                    "cutoff_minutes": 120,
-                    "price": Decimal(price),
-                },
-            )
-            created += 1
-    return created

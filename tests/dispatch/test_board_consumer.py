@@ -7,10 +7,10 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from accounts.services import user_create
+from common.realtime import board_publish
 from config.asgi import application
 from dispatch.models import Hub
 from tests.factories.fleet import DAY, PlanFactory
-from tracking.broadcast import board_publish
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 HEADERS = [(b"host", b"localhost"), (b"origin", b"http://localhost")]

@@ -8,7 +8,8 @@ import datetime as dt
 
 import pytest
 
-from dispatch.forecast.selectors import demo_history_seed, hub_forecast, volume_forecast
+from demo.history import demo_history_seed
+from dispatch.forecast.selectors import hub_forecast, volume_forecast
 from orders.models import Order, OrderEvent
 from tests.dispatch.test_slot_fixtures import NOW, crew, frozen, make_crew, make_template  # noqa: F401
 

@@ -118,7 +118,7 @@ def test_availability_geocodes_a_text_address(merchant_client, hub, crew, frozen
 
 
 def test_demo_templates_are_created_once_per_hub(hub):
-    from dispatch.slots.services import slot_templates_demo_seed
+    from demo.seed import slot_templates_demo_seed
 
     created = slot_templates_demo_seed(organization=hub.organization)
     again = slot_templates_demo_seed(organization=hub.organization)

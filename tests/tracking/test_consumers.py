@@ -405,9 +405,9 @@ async def test_positions_within_a_batch_interval_reach_the_tower_as_one_message(
     memory_layer, live_route, driver_user, dispatcher_user, monkeypatch
 ):
     """The server coalesces pushes per group: one WebSocket message for a tenth of a second's fixes."""
-    from tracking import broadcast
+    from common import realtime
 
-    monkeypatch.setattr(broadcast, "BATCH_INTERVAL_S", 1.0)  # wide enough for two fixes on any machine
+    monkeypatch.setattr(realtime, "BATCH_INTERVAL_S", 1.0)  # wide enough for two fixes on any machine
     tower, _ = await connected("/ws/tower/", dispatcher_user)
     phone, _ = await connected("/ws/driver/", driver_user)
 

@@ -9,7 +9,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 
 from common import clock, events
-from tracking.broadcast import tower_publish
+from common.realtime import tower_publish
 from tracking.models import DeliveryException, ExceptionEvent, ExceptionStatus
 from tracking.payloads import exception_payload
 

@@ -1,7 +1,7 @@
 """The day's KPIs pushed to the control tower (after commit)."""
 
 from accounts.models import Organization
-from tracking.broadcast import tower_publish
+from common.realtime import tower_publish
 from tracking.selectors.tower import kpis_for_day, organization_today
 
 

@@ -21,8 +21,8 @@ from django.db import transaction
 
 from common import clock
 from common.geo import valid_coordinates
+from common.realtime import board_group, publish_batched_on_commit, tower_group, tracking_group
 from dispatch.models import Stop
-from tracking.broadcast import board_group, publish_batched_on_commit, tower_group, tracking_group
 from tracking.models import DriverPosition, LatestPosition
 from tracking.payloads import CLOSED_STATUSES, customer_driver, position_values
 from tracking.selectors.itinerary import driver_itinerary

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accounts.tenancy import Actor
 from common.errors import ConflictError, FieldValidationError
+from common.realtime import board_publish
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
@@ -22,7 +23,6 @@ from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
 from routing.adapter import build_problem, time_route
-from tracking.broadcast import board_publish
 
 EDITABLE = (PlanStatus.OPTIMIZED, PlanStatus.DISPATCHED)
 

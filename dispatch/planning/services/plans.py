@@ -12,6 +12,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.events import publish_on_commit
+from common.realtime import board_publish
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.planning.selectors import (
     PLANNABLE_ORDER_STATUSES,
@@ -27,7 +28,6 @@ from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
 from routing.adapter import Built, PlanResult, RouteResult, build_problem, optimize
-from tracking.broadcast import board_publish
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5

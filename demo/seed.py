@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -16,9 +17,9 @@ from django.db import transaction
 from accounts.models import ApiKey, Organization, Role, User
 from accounts.services import api_key_create, user_create
 from accounts.tenancy import Actor
-from dispatch.forecast.selectors import demo_history_seed
-from dispatch.models import Driver, Hub, Vehicle
-from dispatch.slots.services import slot_templates_demo_seed
+from demo.history import demo_history_seed
+from dispatch.models import WEEKDAYS, Driver, Hub, SlotTemplate, Vehicle
+from dispatch.slots.services import slot_template_save
 from orders.models import AddressPoint, Order
 from orders.services import order_create_many
 
@@ -269,6 +270,33 @@ def _order_rows(day: dt.date, count: int, hubs: list[Hub], rng: random.Random) -
             "lng": None,
         }
     return rows
+
+
+DEMO_SLOTS = ((8, "3.90"), (10, "4.90"), (12, "4.90"), (14, "4.90"), (16, "5.90"))
+
+
+def slot_templates_demo_seed(*, organization) -> int:
+    """Two-hour slots Monday to Saturday at every hub that has none yet (demo data)."""
+    created = 0
+    for hub in Hub.objects.filter(organization=organization).order_by("pk"):
+        if SlotTemplate.objects.filter(hub=hub).exists():
+            continue
+        for hour, price in DEMO_SLOTS:
+            slot_template_save(
+                organization=organization,
+                instance=SlotTemplate(),
+                data={
+                    "hub": hub,
+                    "name": f"{hour:02d}–{hour + 2:02d}",
+                    "weekdays": list(WEEKDAYS[:6]),
+                    "start_time": dt.time(hour),
+                    "end_time": dt.time(hour + 2),
+                    "cutoff_minutes": 120,
+                    "price": Decimal(price),
+                },
+            )
+            created += 1
+    return created
 
 
 def seed_demo(

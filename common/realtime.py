@@ -1,4 +1,7 @@
-"""The only place that publishes to channel-layer groups.
+"""The only place that publishes to channel-layer groups, and that names them.
+
+It lives in `common` so that every app can publish (dispatch to its boards, tracking to the
+tower and the tracking pages) without a lower app importing a higher one.
 
 Publishing waits for the surrounding transaction to commit (a rolled-back change never reaches
 a screen), and every payload is round-tripped through JSON first, so a value Redis would reject

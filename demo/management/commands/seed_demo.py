@@ -4,7 +4,7 @@ import zoneinfo
 from django.core.management.base import BaseCommand
 
 from common import clock
-from dispatch.demo import DRIVERS, PASSWORDS, TZ, seed_demo
+from demo.seed import DRIVERS, PASSWORDS, TZ, seed_demo
 
 
 class Command(BaseCommand):
