@@ -8,8 +8,9 @@ class DispatchConfig(AppConfig):
     def ready(self):
         from functools import partial
 
-        # Celery's autodiscovery looks for `dispatch.tasks` only; the sub-packages' tasks register
-        # here, in every process (workers, the web process, tests that run tasks eagerly).
+        # Services enqueue their tasks by name (`signature(NAME)`), which only runs a task eagerly or
+        # on a worker if it is registered there. Celery's autodiscovery looks for `dispatch.tasks`
+        # only, so the sub-packages' tasks register here, in every process.
         import dispatch.optimize.tasks  # noqa: F401
         import dispatch.planning.tasks  # noqa: F401
         import dispatch.slots.tasks  # noqa: F401

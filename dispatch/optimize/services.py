@@ -8,6 +8,7 @@ retried.
 
 import time
 
+from celery import signature
 from django.db import transaction
 
 from accounts.tenancy import Actor
@@ -23,6 +24,8 @@ INLINE_MAX_TASKS = 50
 INLINE_MAX_BUDGET_S = 2.0
 STALE_AFTER_S = 60
 HEARTBEAT_EVERY_S = 1.0
+# Enqueued by name: the tasks module imports the services, never the reverse.
+OPTIMIZATION_JOB_RUN_TASK = "dispatch.optimize.tasks.optimization_job_run_task"
 
 
 def problem_parse(document: dict) -> Problem:
@@ -42,13 +45,11 @@ def optimize_inline(*, problem: Problem, budget_s: float, seed: int) -> dict:
 
 
 def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, seed: int) -> OptimizationJob:
-    from dispatch.optimize.tasks import optimization_job_run_task
-
     with transaction.atomic():
         job = OptimizationJob.objects.create(
             organization=actor.organization, actor=actor.label, document=document, budget_s=budget_s, seed=seed
         )
-        transaction.on_commit(lambda: optimization_job_run_task.delay(job.pk))
+        transaction.on_commit(lambda: signature(OPTIMIZATION_JOB_RUN_TASK).delay(job.pk))
     return job
 
 
@@ -140,8 +141,6 @@ def optimization_job_cancel(*, job: OptimizationJob) -> OptimizationJob:
 
 
 def optimization_job_retry(*, job: OptimizationJob) -> OptimizationJob:
-    from dispatch.optimize.tasks import optimization_job_run_task
-
     job = optimization_job_get(job=job)
     with transaction.atomic():
         job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
@@ -151,5 +150,5 @@ def optimization_job_retry(*, job: OptimizationJob) -> OptimizationJob:
             )
         job.status, job.cancel_requested, job.finished_at = JobStatus.QUEUED, False, None
         job.save()
-        transaction.on_commit(lambda: optimization_job_run_task.delay(job.pk))
+        transaction.on_commit(lambda: signature(OPTIMIZATION_JOB_RUN_TASK).delay(job.pk))
     return job

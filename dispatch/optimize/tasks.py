@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from dispatch.optimize.services import optimization_job_run
+from dispatch.optimize.services import OPTIMIZATION_JOB_RUN_TASK, optimization_job_run
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=OPTIMIZATION_JOB_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
 def optimization_job_run_task(job_id: int) -> str:
     """Solve one /api/optimize job; a redelivered message for a finished job does nothing."""
     return optimization_job_run(job_id=job_id).status

@@ -3,11 +3,11 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from dispatch.planning.services.live import plan_order_created
-from dispatch.planning.services.plans import plan_optimize_run, plan_sweep_stale
+from dispatch.planning.services.live import PLAN_ORDER_CREATED_TASK, plan_order_created
+from dispatch.planning.services.plans import PLAN_OPTIMIZE_TASK, plan_optimize_run, plan_sweep_stale
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(name=PLAN_OPTIMIZE_TASK, bind=True, acks_late=True, max_retries=3)
 def plan_optimize_task(self, plan_id: int) -> str:
     """Optimize a plan; a redelivered message for a finished plan does nothing."""
     try:
@@ -23,7 +23,7 @@ def plan_sweep_stale_task() -> list[int]:
     return plan_sweep_stale()
 
 
-@shared_task(acks_late=True)
+@shared_task(name=PLAN_ORDER_CREATED_TASK, acks_late=True)
 def plan_order_created_task(order_id: int) -> int | None:
     """Insert an urgent order into a live route (does nothing when it is already on one)."""
     plan = plan_order_created(order_id=order_id)

@@ -8,6 +8,7 @@ never move: they are left out of the problem and each vehicle starts after the l
 
 import logging
 
+from celery import signature
 from django.db import transaction
 
 from accounts.tenancy import Actor
@@ -28,6 +29,8 @@ from routing.problem import Place
 logger = logging.getLogger(__name__)
 URGENT_PRIORITY = 80
 LIVE_BUDGET_S = 1.0
+# Enqueued by name: the tasks module imports the services, never the reverse.
+PLAN_ORDER_CREATED_TASK = "dispatch.planning.tasks.plan_order_created_task"
 
 
 def _live_reoptimise(plan: Plan, routes: dict[int, Route], stops: list[Stop], *, new_order=None, broken=None) -> None:
@@ -186,9 +189,7 @@ def route_breakdown(*, actor: Actor, plan: Plan, route_id: int, expected_version
 def on_order_created(payload: dict) -> None:
     """Domain event subscriber: only urgent orders start a (background) insertion."""
     if payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY:
-        from dispatch.planning.tasks import plan_order_created_task
-
-        transaction.on_commit(lambda: plan_order_created_task.delay(payload["order_id"]))
+        transaction.on_commit(lambda: signature(PLAN_ORDER_CREATED_TASK).delay(payload["order_id"]))
 
 
 def on_order_cancelled(payload: dict) -> None:

@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 
+from celery import signature
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
@@ -32,6 +33,8 @@ from routing.adapter import Built, PlanResult, RouteResult, build_problem, optim
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
 MAX_BIGINT = 2**62
+# Enqueued by name: the tasks module imports the services, never the reverse.
+PLAN_OPTIMIZE_TASK = "dispatch.planning.tasks.plan_optimize_task"
 
 
 def plan_create(
@@ -70,10 +73,8 @@ def plan_create(
 
 
 def _enqueue_optimization(plan: Plan) -> None:
-    from dispatch.planning.tasks import plan_optimize_task  # tasks call services; the import stays one-way
-
     task_id = plan.task_id
-    transaction.on_commit(lambda: plan_optimize_task.apply_async(args=[plan.pk], task_id=task_id))
+    transaction.on_commit(lambda: signature(PLAN_OPTIMIZE_TASK).apply_async(args=[plan.pk], task_id=task_id))
 
 
 def plan_optimize(*, actor: Actor, plan: Plan, expected_version: int | None = None) -> Plan:
