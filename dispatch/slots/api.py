@@ -1,8 +1,12 @@
-"""Delivery slots API: templates, availability for checkouts, holds (rescheduling: `api_reschedule.py`)."""
+"""Delivery slots API: templates, availability for checkouts, holds, and an order created in a held slot.
+
+Rescheduling an order is in `api_reschedule.py`.
+"""
 
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -10,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
 from common import clock
-from common.errors import UnprocessableError
+from common.errors import FieldValidationError, UnprocessableError
 from dispatch.models import WEEKDAYS, SlotHold, SlotTemplate
 from dispatch.network.selectors import hub_by_code
 from dispatch.slots.selectors import (
@@ -26,9 +30,11 @@ from dispatch.slots.services import (
     slot_resolve,
     slot_template_save,
 )
+from orders.api import OrderCollectionApi, order_create_schema
 from orders.geocoding import AddressQuery, geocode
 from orders.selectors import order_list
-from orders.serializers import HubCodeField, LoadSerializer
+from orders.serializers import HubCodeField, LoadSerializer, OrderCreateSerializer
+from orders.services import order_create
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -321,3 +327,43 @@ class SlotHoldReleaseApi(HoldApi):
     def post(self, request, pk):
         hold = get_object_or_404(self.get_queryset(), pk=pk)
         return self.output(slot_hold_release(actor=self.actor, hold=hold))
+
+
+# --- Orders created in a held slot ---------------------------------------------------------------
+
+
+# `/api/orders`: the orders' list and create, where a `slot_hold` in the body becomes the new
+# order's window (hub and time windows may then be left out). An edge above orders composes both
+# apps in one transaction: the order is created and its hold confirmed, or neither is kept.
+class OrderInHeldSlotCollectionApi(OrderCollectionApi):
+    @order_create_schema
+    def post(self, request):
+        hold = held_slot(self.organization, request.data)
+        if hold is None:
+            return super().post(request)
+        serializer = OrderCreateSerializer(data=with_held_window(request.data, hold), context=self.serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            order = order_create(actor=self.actor, row=serializer.validated_data)
+            # A checkout's held slot becomes the order's window, or neither is kept.
+            slot_hold_confirm(actor=self.actor, hold=hold, order=order)
+            order.refresh_from_db()
+        return self.output(order, status.HTTP_201_CREATED)
+
+
+def held_slot(organization, data):
+    """The hold named by `slot_hold` in an order body, if any."""
+    if not isinstance(data, dict) or data.get("slot_hold") in (None, ""):
+        return None
+    hold_id = data["slot_hold"]
+    hold = slot_hold_list(organization=organization).filter(pk=hold_id).first() if str(hold_id).isdigit() else None
+    if hold is None:
+        raise FieldValidationError({"slot_hold": [f"Unknown slot hold '{hold_id}'."]})
+    return hold
+
+
+def with_held_window(data: dict, hold) -> dict:
+    filled = dict(data)
+    filled.setdefault("hub", hold.hub.code)
+    filled.setdefault("time_windows", [{"start": hold.start.isoformat(), "end": hold.end.isoformat()}])
+    return filled

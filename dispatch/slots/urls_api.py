@@ -1,10 +1,12 @@
-"""Delivery slots API (under /api/): templates, availability, holds, rescheduling and next slots."""
+"""Delivery slots API (under /api/): templates, availability, holds, orders in a held slot, rescheduling."""
 
 from django.urls import path
 
 from dispatch.slots import api, api_reschedule
 
 urlpatterns = [
+    # Orders' own collection, extended with orders created in a held slot (see the view).
+    path("orders", api.OrderInHeldSlotCollectionApi.as_view(), name="api-orders"),
     path("slots/templates", api.SlotTemplateCollectionApi.as_view(), name="api-slot-templates"),
     path("slots/availability", api.SlotAvailabilityApi.as_view(), name="api-slot-availability"),
     path("slots/holds", api.SlotHoldCreateApi.as_view(), name="api-slot-holds"),
