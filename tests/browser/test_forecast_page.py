@@ -7,8 +7,8 @@ from playwright.sync_api import Page, expect
 
 from common import clock
 from dispatch.slots import route_fit
-from tests.dispatch.test_forecast_service import history
-from tests.dispatch.test_slot_fixtures import make_crew
+from tests.dispatch.forecast.test_forecast_service import history
+from tests.dispatch.slots.test_slot_fixtures import make_crew
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

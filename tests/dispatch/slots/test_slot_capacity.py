@@ -10,7 +10,7 @@ import pytest
 
 from dispatch.planning.selectors import plan_crews
 from dispatch.slots.capacity import crews_on, hub_profile, slot_capacity
-from tests.dispatch.test_slot_fixtures import DAY, crew, frozen, make_crew, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import DAY, crew, frozen, make_crew, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

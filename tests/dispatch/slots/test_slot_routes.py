@@ -9,7 +9,7 @@ from dispatch.models import Plan, Route, Stop
 from dispatch.slots.capacity import crews_on
 from dispatch.slots.selectors import slot_day_state
 from orders.services import order_update
-from tests.dispatch.test_slot_fixtures import DAY, HELSINKI, crew, frozen, make_order, window  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import DAY, HELSINKI, crew, frozen, make_order, window  # noqa: F401
 
 # Shared fixtures are imported from test_slot_fixtures; pyflakes reads their use as arguments as
 # redefinitions.

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from dispatch.models import SlotCounter, SlotHold
 from tests.concurrency import run_together
-from tests.dispatch.test_slot_fixtures import DAY, NEAR, crew, frozen, make_order, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import DAY, NEAR, crew, frozen, make_order, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from dispatch.models import HoldStatus, Hub, SlotHold, SlotTemplate
 from dispatch.slots.services import slot_holds_expire
 from dispatch.slots.tasks import slot_holds_expire_task
 from orders.models import Order, OrderEvent
-from tests.dispatch.test_slot_fixtures import (  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import (  # noqa: F401
     DAY,
     NEAR,
     availability,

@@ -10,7 +10,7 @@ from accounts.tenancy import Actor
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderEvent
 from orders.services import order_transition
-from tests.dispatch.test_slot_fixtures import DAY, crew, frozen, make_order, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import DAY, crew, frozen, make_order, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from dispatch.models import Hub
-from tests.dispatch.test_forecast_service import history
-from tests.dispatch.test_slot_fixtures import crew, frozen  # noqa: F401
+from tests.dispatch.forecast.test_forecast_service import history
+from tests.dispatch.slots.test_slot_fixtures import crew, frozen  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from demo.history import demo_history_seed
 from dispatch.forecast.selectors import hub_forecast, volume_forecast
 from orders.models import Order, OrderEvent
-from tests.dispatch.test_slot_fixtures import NOW, crew, frozen, make_crew, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import NOW, crew, frozen, make_crew, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

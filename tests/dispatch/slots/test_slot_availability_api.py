@@ -10,7 +10,7 @@ import pytest
 
 from common.geo import haversine_m
 from dispatch.models import Hub
-from tests.dispatch.test_slot_fixtures import (  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import (  # noqa: F401
     DAY,
     NEAR,
     availability,

@@ -4,7 +4,7 @@ import pytest
 
 from dispatch.models import Hub, SlotTemplate
 from orders.gazetteer import gazetteer_load
-from tests.dispatch.test_slot_fixtures import DAY, crew, frozen, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import DAY, crew, frozen, make_template  # noqa: F401
 
 # Shared fixtures are imported from test_slot_fixtures; pyflakes reads their use as arguments as
 # redefinitions.
