@@ -1,33 +1,13 @@
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.models import ApiKeyScope, Role
 from accounts.tenancy import organization_page
-from dispatch.selectors import driver_list, hub_list, vehicle_list
-from orders.selectors import order_list
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
-
-
-@organization_page()
-def home(request):
-    organization = request.actor.organization
-    orders = order_list(organization=organization)
-    context = {
-        "organization": organization,
-        "hubs": hub_list(organization=organization),
-        "vehicle_count": vehicle_list(organization=organization).count(),
-        "driver_count": driver_list(organization=organization).count(),
-        "order_count": orders.count(),
-        "status_counts": orders.order_by().values("status").annotate(n=Count("id")).order_by("status"),
-        "issue_count": orders.exclude(address_issue="").count(),
-        "recent_orders": orders[:10],
-    }
-    return render(request, "accounts/home.html", context)
 
 
 class ApiKeyForm(forms.Form):

@@ -137,7 +137,7 @@ def main() -> None:
     from django.test import Client
 
     from accounts.tenancy import Actor
-    from dispatch.services.slots import slot_hold
+    from dispatch.slots.services import slot_hold
 
     client, rng = Client(), random.Random(2)
 

@@ -53,7 +53,7 @@ def setup(drivers: int, towers: int) -> dict:
     from accounts.models import Organization, User
     from dispatch.models import Driver, Hub, Plan, Route, Stop, Vehicle
     from orders.models import Order
-    from tracking.live import organization_today
+    from tracking.selectors.tower import organization_today
 
     call_command("migrate", verbosity=0)
     slug = f"load-{uuid.uuid4().hex[:8]}"

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "orders",
     "tracking",
     "notifications",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -154,9 +156,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.tasks.idempotency_purge_task", "schedule": 3600.0},
     "position-history-purge": {"task": "tracking.tasks.position_history_purge_task", "schedule": 3600.0},
-    "plans-sweep-stale": {"task": "dispatch.tasks.plan_sweep_stale_task", "schedule": 60.0},
-    "optimization-jobs-sweep-stale": {"task": "dispatch.tasks.optimization_jobs_sweep_stale_task", "schedule": 60.0},
-    "slot-holds-expire": {"task": "dispatch.tasks.slot_holds_expire_task", "schedule": 60.0},
+    "plans-sweep-stale": {"task": "dispatch.planning.tasks.plan_sweep_stale_task", "schedule": 60.0},
+    "optimization-jobs-sweep-stale": {
+        "task": "dispatch.optimize.tasks.optimization_jobs_sweep_stale_task",
+        "schedule": 60.0,
+    },
+    "slot-holds-expire": {"task": "dispatch.slots.tasks.slot_holds_expire_task", "schedule": 60.0},
     "silent-and-idle-drivers": {"task": "tracking.tasks.detect_silent_and_idle_drivers_task", "schedule": 60.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so

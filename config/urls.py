@@ -13,11 +13,9 @@ urlpatterns = [
     path("api/", include("dispatch.urls_api")),
     path("api/", include("orders.urls_api")),
     path("api/", include("tracking.urls_api")),
+    path("", include("console.urls")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
-    path("", include("dispatch.urls_planning")),
+    path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
-    path("", include("tracking.urls_tower")),
-    path("", include("dispatch.urls_slots")),
-    path("api/", include("dispatch.urls_optimize")),
 ]

@@ -8,8 +8,14 @@ class DispatchConfig(AppConfig):
     def ready(self):
         from functools import partial
 
+        # Services enqueue their tasks by name (`signature(NAME)`), which only runs a task eagerly or
+        # on a worker if it is registered there. Celery's autodiscovery looks for `dispatch.tasks`
+        # only, so the sub-packages' tasks register here, in every process.
+        import dispatch.optimize.tasks  # noqa: F401
+        import dispatch.planning.tasks  # noqa: F401
+        import dispatch.slots.tasks  # noqa: F401
         from common.events import subscribe
-        from dispatch.services.live import (
+        from dispatch.planning.services.live import (
             STOP_STATUS_FOR_ORDER,
             on_order_cancelled,
             on_order_created,

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from accounts.tenancy import Actor
 from common.errors import flatten_errors
-from dispatch.selectors import hub_by_code
+from dispatch.network.selectors import hub_by_code
 from orders.csv_import import error_report
 from orders.models import Order, OrderImport
 from orders.serializers import OrderWriteSerializer

@@ -9,7 +9,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import FieldValidationError
 from common.events import publish_on_commit
-from dispatch.selectors import hub_list
+from dispatch.network.selectors import hub_list
 from orders import events
 from orders.addresses import resolve_addresses
 from orders.errors import CustomerActionRefused, OrderNotEditable

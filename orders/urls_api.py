@@ -2,8 +2,9 @@ from django.urls import path
 
 from orders import api
 
+# `orders` (list and create, name "api-orders") is routed in dispatch/slots/urls_api.py: creating an
+# order in a held slot composes orders and slots, so its view lives above both.
 urlpatterns = [
-    path("orders", api.OrderCollectionApi.as_view(), name="api-orders"),
     path("orders/bulk", api.OrderBulkCreateApi.as_view(), name="api-orders-bulk"),
     path("orders/import", api.OrderImportApi.as_view(), name="api-orders-import"),
     path(

@@ -6,8 +6,8 @@ from common.lifecycle import AppendOnlyError, Lifecycle
 from dispatch.models import PlanEvent, SlotHoldEvent, StopEvent
 from dispatch.models.jobs import OptimizationJobEvent
 from tests.factories.fleet import OptimizationJobFactory, PlanFactory, SlotHoldFactory, StopFactory
-from tracking.exceptions import exception_raise
 from tracking.models import ExceptionEvent
+from tracking.services.exceptions import exception_raise
 
 
 def test_a_table_moving_to_an_undeclared_status_is_refused():

@@ -1,56 +1,209 @@
-"""WebSocket consumers: authenticate, join groups, send a snapshot on connect, forward events."""
+"""Live tracking sockets: the control tower, the driver's phone and the customer's tracking page.
 
+Each consumer authenticates, joins its groups, sends a fresh snapshot on connect (a reconnect or
+a reload shows the truth), turns each incoming message into one service call, and forwards group
+events unchanged (`common.realtime` sends them all as `board.event`). The driver socket's
+messages are handled by `tracking/protocol.py`.
+"""
+
+import asyncio
+import datetime as dt
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
-from common import clock
-from dispatch.selectors import hub_list
-from dispatch.selectors_planning import board_snapshot
-from tracking.broadcast import board_group
+from common.realtime import tower_group, tracking_group
+from orders.selectors import order_by_tracking_token
+from tracking.protocol import driver_for_user, position_messages_receive
+from tracking.selectors.tower import tower_snapshot
+from tracking.selectors.tracking_page import tracking_snapshot
 
-BOARD_ROLES = frozenset({"admin", "dispatcher", "viewer"})
-
-
-@database_sync_to_async
-def _board_access(user, hub_id: int):
-    """The organization if `user` may watch hub `hub_id`'s board, else None."""
-    actor = actor_from_request_user(user)
-    if actor is None or actor.role not in BOARD_ROLES:
-        return None
-    if not hub_list(organization=actor.organization).filter(pk=hub_id).exists():
-        return None
-    return actor.organization
-
-
-@database_sync_to_async
-def _snapshot(organization, hub_id: int) -> dict:
-    return board_snapshot(organization=organization, hub_id=hub_id, since=clock.now().date())
+TOWER_ROLES = frozenset({"admin", "dispatcher", "viewer"})
+FORBIDDEN = 4403
+NOT_FOUND = 4404
+# Positions from many phones are recorded in parallel: each is mostly waiting on the database, and
+# the default thread-sensitive path would queue every driver of a worker behind one thread (about
+# 35 positions/s on Postgres). Threads are created on demand; each keeps its own connection.
+POSITION_THREADS = ThreadPoolExecutor(max_workers=3, thread_name_prefix="positions")
+# Messages of many sockets recorded together, in one transaction (`PositionQueue`).
+MAX_BATCH = 50
+BATCHES_IN_FLIGHT = 2
 
 
-class DispatchBoardConsumer(AsyncJsonWebsocketConsumer):
-    """`/ws/hubs/<hub_id>/board/`: plan progress and changes of one hub, for its organization's staff."""
+class PositionQueue:
+    """The positions of every driver socket on one event loop, recorded a batch at a time.
 
-    group = None
+    A commit waits for the disk; at 1,000 drivers a worker would otherwise flush a hundred times a
+    second. Messages that arrive while a batch is being recorded wait for the next one, and are
+    all recorded in one transaction (`protocol.position_messages_receive`). Nothing waits on purpose:
+    a lone message is recorded at once, batches only form under load. Each socket gets its own
+    ack, after its batch is committed.
+    """
 
-    async def connect(self):
-        hub_id = int(self.scope["url_route"]["kwargs"]["hub_id"])
-        organization = await _board_access(self.scope.get("user"), hub_id)
-        if organization is None:
-            await self.close(code=4403)
-            return
-        self.group = board_group(hub_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        await self.send_json(await _snapshot(organization, hub_id))
+    def __init__(self, record) -> None:
+        self.record = record  # list of (driver, message) -> list of ack or exception, in order
+        self.waiting: list[tuple[object, dict, asyncio.Future]] = []
+        self.in_flight = 0
+
+    async def receive(self, driver, message: dict) -> dict:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((driver, message, future))
+        if self.in_flight < BATCHES_IN_FLIGHT:
+            self.in_flight += 1
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[:MAX_BATCH], self.waiting[MAX_BATCH:]
+                try:
+                    outcomes = await self.record([(driver, message) for driver, message, _future in batch])
+                except Exception as error:  # the thread itself failed: every socket of the batch hears it
+                    outcomes = [error] * len(batch)
+                for (_driver, _message, future), outcome in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue  # the socket went away meanwhile
+                    if isinstance(outcome, Exception):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
+        finally:
+            self.in_flight -= 1
+
+
+_QUEUES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PositionQueue]" = weakref.WeakKeyDictionary()
+
+
+def position_queue() -> PositionQueue:
+    loop = asyncio.get_running_loop()
+    if loop not in _QUEUES:
+        record = database_sync_to_async(position_messages_receive, thread_sensitive=False, executor=POSITION_THREADS)
+        _QUEUES[loop] = PositionQueue(record)
+    return _QUEUES[loop]
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Dispatches without channels' per-message `close_old_connections` hop to the sync thread.
+
+    Every database call of these consumers goes through `database_sync_to_async`, which recycles
+    connections itself; the extra hop for every forwarded event and every position was a large
+    share of a worker's time under load (bench/tracking_load.py).
+    """
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class ForwardingConsumer(LiveConsumer):
+    groups_joined: tuple[str, ...] = ()
+
+    async def join(self, *groups: str) -> None:
+        self.groups_joined = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":  # keep-alive through proxies; nothing else is accepted
-            await self.send_json({"type": "pong"})
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def board_event(self, event):
         await self.send_json(event["payload"])
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":  # keep-alive through proxies
+            await self.send_json({"type": "pong"})
+
+
+@database_sync_to_async
+def _tower_organization(user):
+    actor = actor_from_request_user(user)
+    return actor.organization if actor is not None and actor.role in TOWER_ROLES else None
+
+
+@database_sync_to_async
+def _tower_snapshot(organization, day):
+    return tower_snapshot(organization=organization, day=day)
+
+
+def _day_from(scope) -> dt.date | None:
+    values = parse_qs(scope.get("query_string", b"").decode()).get("date")
+    try:
+        return dt.date.fromisoformat(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+class ControlTowerConsumer(ForwardingConsumer):
+    """`/ws/tower/`: every driver, ETA and exception of the signed-in user's organization."""
+
+    async def connect(self):
+        organization = await _tower_organization(self.scope.get("user"))
+        if organization is None:
+            await self.close(code=FORBIDDEN)
+            return
+        await self.join(tower_group(organization.pk))
+        await self.accept()
+        await self.send_json(await _tower_snapshot(organization, _day_from(self.scope)))
+
+
+@database_sync_to_async
+def _order_for_token(token: str):
+    return order_by_tracking_token(token=token)
+
+
+@database_sync_to_async
+def _tracking_snapshot(order):
+    return tracking_snapshot(order)
+
+
+class TrackingPageConsumer(ForwardingConsumer):
+    """`/ws/track/<token>/`: public, keyed by the order's unguessable token; this order only."""
+
+    async def connect(self):
+        order = await _order_for_token(self.scope["url_route"]["kwargs"]["token"])
+        if order is None:
+            await self.close(code=NOT_FOUND)
+            return
+        await self.join(tracking_group(order.pk))
+        await self.accept()
+        await self.send_json(await _tracking_snapshot(order))
+
+
+class DriverConsumer(LiveConsumer):
+    """`/ws/driver/`: the driver's phone sends positions and gets an ack per message."""
+
+    channel_layer_alias = None  # the phone only sends: it joins no group and needs no channel
+    driver = None
+
+    async def connect(self):
+        find = database_sync_to_async(driver_for_user, thread_sensitive=False, executor=POSITION_THREADS)
+        self.driver = await find(self.scope.get("user"))
+        if self.driver is None:
+            await self.close(code=FORBIDDEN)
+            return
+        await self.accept()
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "code": "invalid_message", "message": "Send a JSON object."})
+        elif content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        elif content.get("type") in ("position", "positions"):
+            await self.send_json(await position_queue().receive(self.driver, content))
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type."})
+
+    async def decode_json(self, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None  # answered as an invalid message rather than closing the socket

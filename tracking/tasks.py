@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from tracking.positions import position_history_purge
+from tracking.services.monitoring import detect_silent_and_idle_drivers
+from tracking.services.positions import position_history_purge
 
 
 @shared_task
@@ -10,6 +11,4 @@ def position_history_purge_task() -> int:
 
 @shared_task
 def detect_silent_and_idle_drivers_task() -> int:
-    from tracking.monitoring import detect_silent_and_idle_drivers
-
     return detect_silent_and_idle_drivers()

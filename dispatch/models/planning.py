@@ -1,7 +1,7 @@
 """Daily plans: one plan per hub, day and wave; its routes, their stops, and what was left out.
 
 Lock order, everywhere: plan, then route, then stop; several rows of one model are locked in
-primary-key order (see `dispatch.services.locks`). Edits are optimistic on top of that: every
+primary-key order (see `dispatch.planning.services.locks`). Edits are optimistic on top of that: every
 change bumps `Plan.version`, and a caller holding an older version is refused.
 """
 

@@ -20,7 +20,7 @@ class SlotTemplate(TimeStampedModel):
     """A window offered on some weekdays at one hub, e.g. Mon–Fri 10:00–12:00 (hub local time).
 
     Capacity is never typed: it is derived from drivers' shifts and vehicles (see
-    dispatch/services/slots.py). `manual_cap` may only lower it.
+    dispatch/slots/capacity.py). `manual_cap` may only lower it.
     """
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="slot_templates")

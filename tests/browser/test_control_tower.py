@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 from common import clock
 from dispatch.models import Driver, Plan, PlanStatus, Route, Stop, Vehicle
 from orders.models import Order
-from tracking.live import organization_today
+from tracking.selectors.tower import organization_today
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HUB_LNG = 24.9384

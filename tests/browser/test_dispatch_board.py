@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.tenancy import Actor
 from dispatch.models import Plan
-from dispatch.services.planning import plan_create
+from dispatch.planning.services.plans import plan_create
 from orders.models import Order
 from tests.factories.fleet import DAY, small_fleet
 

@@ -6,15 +6,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from common import clock
-from dispatch import slot_problems
-from tests.dispatch.test_forecast_service import history
-from tests.dispatch.test_slot_fixtures import make_crew
+from dispatch.slots import route_fit
+from tests.dispatch.forecast.test_forecast_service import history
+from tests.dispatch.slots.test_slot_fixtures import make_crew
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_dispatcher_sees_forecast_chart_and_shortfall(page: Page, live_server, dispatcher_user, hub):
-    slot_problems.cache_clear()
+    route_fit.cache_clear()
     make_crew(hub)  # 30 stops a day; Fridays bring 40
     history(hub, days=28, last=clock.now().astimezone(hub.tz).date())
 

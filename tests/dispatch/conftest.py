@@ -4,7 +4,7 @@ import pytest
 
 from accounts.tenancy import Actor
 from dispatch.models import Plan
-from dispatch.services.planning import plan_create, plan_optimize
+from dispatch.planning.services.plans import plan_create, plan_optimize
 from tests.factories.fleet import DAY, small_fleet
 
 

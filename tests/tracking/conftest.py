@@ -59,9 +59,9 @@ def route(organization, hub, driver):
 
 def eta_refresh(*, driver, at: dt.datetime) -> list[dict]:
     """Re-estimate the driver's stops from the stored latest position, as a position would."""
-    from tracking.eta import etas_update
-    from tracking.itinerary import driver_itinerary
     from tracking.models import LatestPosition
+    from tracking.selectors.itinerary import driver_itinerary
+    from tracking.services.eta import etas_update
 
     latest = LatestPosition.objects.filter(driver=driver).first()
     itinerary = driver_itinerary(driver)

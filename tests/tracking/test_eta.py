@@ -3,8 +3,9 @@ import datetime as dt
 import pytest
 
 from tests.tracking.conftest import eta_refresh, local
-from tracking.eta import customer_window, next_stop
 from tracking.models import DeliveryException, LatestPosition, StopEta
+from tracking.selectors.itinerary import next_stop
+from tracking.services.eta import customer_window
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 
 from accounts.tenancy import Actor
 from tracking.errors import InvalidExceptionTransition
-from tracking.exceptions import exception_raise, exception_transition
 from tracking.models import EXCEPTION_TRANSITIONS, DeliveryException, ExceptionEvent, ExceptionStatus
+from tracking.services.exceptions import exception_raise, exception_transition
 
 pytestmark = pytest.mark.django_db
 E = ExceptionStatus

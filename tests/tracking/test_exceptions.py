@@ -8,15 +8,16 @@ from dispatch.models import PlanUnassigned
 from orders.models import Order
 from tests.factories.orders import order_payload
 from tests.tracking.conftest import local
-from tracking.exceptions import (
+from tracking.handlers import on_plan_optimized
+from tracking.models import DeliveryException, DriverPosition, ExceptionEvent, LatestPosition
+from tracking.selectors.tower import exception_list_open
+from tracking.services.exceptions import (
     exception_acknowledge,
     exception_assign,
-    exception_list_open,
     exception_raise,
     exception_resolve,
 )
-from tracking.models import DeliveryException, DriverPosition, ExceptionEvent, LatestPosition
-from tracking.monitoring import detect_silent_and_idle_drivers, distance_to_leg_m, on_plan_optimized
+from tracking.services.monitoring import detect_silent_and_idle_drivers, distance_to_leg_m
 
 pytestmark = pytest.mark.django_db
 

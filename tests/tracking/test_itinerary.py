@@ -4,8 +4,8 @@ import pytest
 
 from dispatch.models import Plan, PlanStatus, Route, Stop, Vehicle
 from tests.tracking.conftest import DAY, local, make_order
-from tracking.itinerary import driver_itinerary
 from tracking.models import StopEta
+from tracking.selectors.itinerary import driver_itinerary
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,11 @@ import pytest
 from django.test import Client
 
 from orders.models import OrderEvent
-from tests.tracking.test_consumers_live import HUB_LNG, live_route, make_order, now, orders  # noqa: F401
-from tracking.exceptions import exception_raise
-from tracking.live import kpis_for_day, organization_today, position_receive
+from tests.tracking.test_consumers import HUB_LNG, live_route, make_order, now, orders  # noqa: F401
 from tracking.models import DeliveryException, ExceptionEvent, StopEta
+from tracking.selectors.tower import kpis_for_day, organization_today
+from tracking.services.exceptions import exception_raise
+from tracking.services.positions import position_receive
 
 pytestmark = pytest.mark.django_db
 

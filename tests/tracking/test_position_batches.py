@@ -8,9 +8,10 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from dispatch.models import Driver
-from tracking import live
-from tracking.consumers_live import PositionQueue
+from tracking import protocol
+from tracking.consumers import PositionQueue
 from tracking.models import DriverPosition, LatestPosition
+from tracking.services import positions
 
 
 def message(seconds_ago: int = 5, lat: float = 60.1749) -> dict:
@@ -40,7 +41,7 @@ def test_a_batch_of_drivers_is_committed_once_and_acked_in_order(route, drivers,
     # Out of id order on purpose: locks are taken in id order, acks come back in the order given.
     items = [(drivers[2], message(lat=60.17)), (drivers[0], message(lat=60.18)), (drivers[1], {"type": "position"})]
 
-    acks = live.position_messages_receive(items)
+    acks = protocol.position_messages_receive(items)
 
     assert len(commits) == 1
     assert [ack["accepted"] for ack in acks] == [1, 1, 0]
@@ -54,7 +55,7 @@ def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_kept(route, 
     gone = drivers[1]
     Driver.objects.filter(pk=gone.pk).delete()  # deleted while its socket was still open
 
-    acks = live.position_messages_receive([(drivers[0], message()), (gone, message()), (drivers[2], message())])
+    acks = protocol.position_messages_receive([(drivers[0], message()), (gone, message()), (drivers[2], message())])
 
     assert [acks[0]["accepted"], acks[2]["accepted"]] == [1, 1]
     assert isinstance(acks[1], Exception)
@@ -65,19 +66,19 @@ def test_a_failing_message_fails_alone_and_the_rest_of_its_batch_is_kept(route, 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_position_leaves_nothing_remembered(route, driver):
     """Where the driver was heading is remembered after commit, so a retried position sends the same pushes."""
-    live._HEADING.pop(driver.pk, None)
+    positions._HEADING.pop(driver.pk, None)
     fix = {**message(), "recorded_at": dt.datetime.now(dt.UTC)}
     with pytest.raises(RuntimeError):
         failing_batch(driver, fix)
 
-    assert driver.pk not in live._HEADING
-    live.position_receive(driver=driver, fixes=[{**message(), "recorded_at": dt.datetime.now(dt.UTC)}])
-    assert live._HEADING[driver.pk] == route.stops.get(sequence=1).order_id
+    assert driver.pk not in positions._HEADING
+    positions.position_receive(driver=driver, fixes=[{**message(), "recorded_at": dt.datetime.now(dt.UTC)}])
+    assert positions._HEADING[driver.pk] == route.stops.get(sequence=1).order_id
 
 
 def failing_batch(driver, fix: dict) -> None:
     with transaction.atomic():
-        live.position_receive(driver=driver, fixes=[fix])
+        positions.position_receive(driver=driver, fixes=[fix])
         raise RuntimeError("the batch failed")
 
 

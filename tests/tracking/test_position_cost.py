@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tracking import broadcast
-from tracking.live import position_receive
+from common import realtime
+from tracking.services.positions import position_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +29,8 @@ def test_a_position_on_a_route_takes_three_statements(route, driver):
 def test_pushes_outside_a_server_are_sent_at_once(monkeypatch):
     """A Celery worker or a script has no server loop to coalesce on: nothing waits for a batch."""
     sent = []
-    monkeypatch.setattr(broadcast, "_publish_many_now", sent.append)
+    monkeypatch.setattr(realtime, "_publish_many_now", sent.append)
 
-    broadcast._publish_batched_now([("org-1.tower", {"type": "kpis"})])
+    realtime._publish_batched_now([("org-1.tower", {"type": "kpis"})])
 
     assert sent == [[("org-1.tower", {"type": "kpis"})]]

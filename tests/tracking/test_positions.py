@@ -4,7 +4,7 @@ import pytest
 
 from dispatch.models import Driver
 from tracking.models import DriverPosition, LatestPosition
-from tracking.positions import position_history_purge
+from tracking.services.positions import position_history_purge
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)

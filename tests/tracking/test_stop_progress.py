@@ -3,7 +3,7 @@
 import pytest
 
 from orders.services import order_transition
-from tracking.eta import next_stop
+from tracking.selectors.itinerary import next_stop
 
 pytestmark = pytest.mark.django_db
 

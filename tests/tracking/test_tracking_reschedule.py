@@ -5,7 +5,7 @@
 import pytest
 
 from orders.models import Order, OrderEvent
-from tests.dispatch.test_slot_fixtures import crew, frozen, make_order, make_template  # noqa: F401
+from tests.dispatch.slots.test_slot_fixtures import crew, frozen, make_order, make_template  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

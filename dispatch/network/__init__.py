@@ -1,0 +1,1 @@
+"""The network: hubs, vehicles, drivers and their shifts (the bottom of dispatch)."""

@@ -1,0 +1,1 @@
+"""`/api/optimize`: VROOM-format problems solved inline or as background jobs."""

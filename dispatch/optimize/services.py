@@ -1,0 +1,182 @@
+"""The optimization API's jobs: solve VROOM-format documents inline or in a Celery worker.
+
+Small problems are answered inline. Larger ones become a job: queued, run by a worker that
+reports progress (best cost over time) and honours cancellation, and finished with the solution
+or an error. A worker killed mid-solve stops its heartbeat; such a job reads as failed, the
+periodic sweep (or the job's redelivered task) records the failure, and it can be retried.
+"""
+
+import datetime as dt
+import time
+
+from celery import signature
+from django.db import transaction
+
+from accounts.tenancy import Actor
+from common import clock
+from common.errors import ConflictError, FieldValidationError
+from dispatch.models.jobs import FINISHED, JOB_STALE_ERROR, JobStatus, OptimizationJob
+from dispatch.optimize.transitions import optimization_job_created, optimization_job_transition
+from routing import Problem, ProblemValidationError, format_solution, parse_problem, solve
+
+INLINE_MAX_TASKS = 50
+INLINE_MAX_BUDGET_S = 2.0
+STALE_AFTER_S = 60
+HEARTBEAT_EVERY_S = 1.0
+# Enqueued by name: the tasks module imports the services, never the reverse.
+OPTIMIZATION_JOB_RUN_TASK = "dispatch.optimize.tasks.optimization_job_run_task"
+
+
+def problem_parse(document: dict) -> Problem:
+    try:
+        return parse_problem(document)
+    except ProblemValidationError as error:
+        raise FieldValidationError(error.errors, message="The problem document is invalid.") from error
+
+
+def is_small(problem: Problem, budget_s: float) -> bool:
+    tasks = len(problem.jobs) + 2 * len(problem.shipments)
+    return tasks <= INLINE_MAX_TASKS and budget_s <= INLINE_MAX_BUDGET_S
+
+
+def optimize_inline(*, problem: Problem, budget_s: float, seed: int) -> dict:
+    return format_solution(solve(problem, budget_s=budget_s, seed=seed))
+
+
+def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, seed: int) -> OptimizationJob:
+    with transaction.atomic():
+        job = OptimizationJob.objects.create(
+            organization=actor.organization, actor=actor.label, document=document, budget_s=budget_s, seed=seed
+        )
+        optimization_job_created(job, actor.label).save()
+        transaction.on_commit(lambda: signature(OPTIMIZATION_JOB_RUN_TASK).delay(job.pk))
+    return job
+
+
+def optimization_job_run(*, job_id: int) -> OptimizationJob:
+    """Run a queued job (idempotent: a redelivered message for a finished job does nothing)."""
+    with transaction.atomic():
+        job = OptimizationJob.objects.select_for_update().get(pk=job_id)
+        if job.status == JobStatus.RUNNING and _stale(job):
+            # The message came back because the worker running it was lost: record that, then rerun.
+            job = _fail_stale(job)
+            job = optimization_job_transition(
+                actor=None, job=job, to_status=JobStatus.QUEUED, reason="Redelivered after its worker was lost."
+            )
+        if job.status != JobStatus.QUEUED:
+            return job
+        now = clock.now()
+        fields = {"started_at": now, "heartbeat_at": now, "attempts": job.attempts + 1, "progress": [], "error": ""}
+        job = optimization_job_transition(actor=None, job=job, to_status=JobStatus.RUNNING, fields=fields)
+    try:
+        solution = solve(
+            problem_parse(job.document),
+            budget_s=job.budget_s,
+            seed=job.seed,
+            on_progress=_progress_writer(job),
+            should_stop=_cancel_checker(job),
+        )
+    except Exception as error:  # a crash must leave the job failed and retryable, never running
+        return _finish(job, JobStatus.FAILED, error=f"{type(error).__name__}: {error}"[:500])
+    cancelled = OptimizationJob.objects.filter(pk=job.pk, cancel_requested=True).exists()
+    return _finish(job, JobStatus.CANCELLED if cancelled else JobStatus.SUCCEEDED, solution=format_solution(solution))
+
+
+def _progress_writer(job: OptimizationJob):
+    last = [0.0]
+
+    def report(elapsed_s: float, best_cost: float) -> None:
+        job.progress.append([round(elapsed_s, 3), best_cost])
+        now = time.monotonic()
+        if now - last[0] >= HEARTBEAT_EVERY_S:
+            last[0] = now
+            OptimizationJob.objects.filter(pk=job.pk).update(
+                progress=job.progress, best_cost=round(best_cost), heartbeat_at=clock.now()
+            )
+
+    return report
+
+
+def _cancel_checker(job: OptimizationJob):
+    last, stop = [0.0], [False]
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if not stop[0] and now - last[0] >= 0.5:
+            last[0] = now
+            # Also the heartbeat between improvements; a job no longer running (swept) stops the search.
+            running = OptimizationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING)
+            stop[0] = not running.update(heartbeat_at=clock.now()) or running.filter(cancel_requested=True).exists()
+        return stop[0]
+
+    return should_stop
+
+
+def _finish(job: OptimizationJob, status: str, *, solution=None, error: str = "") -> OptimizationJob:
+    best = solution["summary"]["cost"] if solution else job.best_cost
+    fields = {"solution": solution, "error": error, "finished_at": clock.now(), "progress": job.progress}
+    with transaction.atomic():
+        locked = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+        if locked.status != JobStatus.RUNNING:
+            return locked  # recorded as failed by the sweep meanwhile: that stands
+        return optimization_job_transition(
+            actor=None, job=locked, to_status=status, reason=error, fields={**fields, "best_cost": best}
+        )
+
+
+def _stale(job: OptimizationJob, now: dt.datetime | None = None) -> bool:
+    return job.is_stale(now=now or clock.now(), after_s=STALE_AFTER_S)
+
+
+def _fail_stale(job: OptimizationJob) -> OptimizationJob:
+    """Record the failure of a run whose worker died (the caller holds the job's lock)."""
+    return optimization_job_transition(
+        actor=None,
+        job=job,
+        to_status=JobStatus.FAILED,
+        reason="The worker stopped responding.",
+        fields={"error": JOB_STALE_ERROR, "finished_at": job.last_heard_at()},
+    )
+
+
+def optimization_jobs_sweep_stale(*, now: dt.datetime | None = None) -> list[int]:
+    """Periodic: record every running job whose worker went silent as failed; returns their ids."""
+    now = now or clock.now()
+    changed = []
+    for job in OptimizationJob.objects.filter(status=JobStatus.RUNNING).order_by("pk"):
+        if not _stale(job, now):
+            continue
+        with transaction.atomic():
+            locked = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+            if _stale(locked, now):
+                _fail_stale(locked)
+                changed.append(job.pk)
+    return changed
+
+
+def optimization_job_cancel(*, actor: Actor, job: OptimizationJob) -> OptimizationJob:
+    with transaction.atomic():
+        job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+        if job.status in FINISHED:
+            raise ConflictError(f"The job is already {job.status}.", code="job_finished")
+        if job.status == JobStatus.QUEUED:
+            fields = {"cancel_requested": True, "finished_at": clock.now()}
+            return optimization_job_transition(actor=actor, job=job, to_status=JobStatus.CANCELLED, fields=fields)
+        job.cancel_requested = True  # the running search stops at its next check
+        job.save(update_fields=["cancel_requested"])
+    return job
+
+
+def optimization_job_retry(*, actor: Actor, job: OptimizationJob) -> OptimizationJob:
+    with transaction.atomic():
+        job = OptimizationJob.objects.select_for_update().get(pk=job.pk)
+        if _stale(job):
+            job = _fail_stale(job)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise ConflictError(
+                f"Only failed or cancelled jobs can be retried; this one is {job.status}.", code="job_not_retryable"
+            )
+        fields = {"cancel_requested": False, "finished_at": None}
+        job = optimization_job_transition(actor=actor, job=job, to_status=JobStatus.QUEUED, fields=fields)
+        transaction.on_commit(lambda: signature(OPTIMIZATION_JOB_RUN_TASK).delay(job.pk))
+    return job

@@ -1,0 +1,21 @@
+"""Celery entry points of `/api/optimize`: take ids, call one service, decide retry."""
+
+from celery import shared_task
+
+from dispatch.optimize.services import (
+    OPTIMIZATION_JOB_RUN_TASK,
+    optimization_job_run,
+    optimization_jobs_sweep_stale,
+)
+
+
+@shared_task(name=OPTIMIZATION_JOB_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
+def optimization_job_run_task(job_id: int) -> str:
+    """Solve one /api/optimize job; a redelivered message for a finished job does nothing."""
+    return optimization_job_run(job_id=job_id).status
+
+
+@shared_task
+def optimization_jobs_sweep_stale_task() -> list[int]:
+    """Periodic: record jobs whose worker died as failed (polling shows them so already)."""
+    return optimization_jobs_sweep_stale()

@@ -1,0 +1,1 @@
+"""Daily plans, routes and stops: optimizing, manual edits, dispatch, live changes, the board."""

@@ -1,0 +1,225 @@
+"""Live changes to a dispatched plan with `routing.dynamic.reoptimise`.
+
+An urgent order (priority >= URGENT_PRIORITY) for a hub and day with a dispatched plan is
+inserted into a live route; a cancelled order's stop is dropped and its route re-timed; a
+broken-down vehicle's remaining stops move to the other routes. Done and in-progress stops
+never move: they are left out of the problem and each vehicle starts after the last of them.
+"""
+
+import logging
+
+from celery import signature
+from django.db import transaction
+
+from accounts.tenancy import Actor
+from common import clock
+from common.errors import ConflictError, FieldValidationError
+from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.planning.selectors import plan_crew_for_route
+from dispatch.planning.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
+from dispatch.planning.services.locks import routes_lock, stops_lock
+from dispatch.planning.services.plans import route_apply_timing
+from dispatch.planning.services.transitions import stop_transition
+from orders.lifecycle import OrderStatus
+from orders.models import Order
+from orders.services import order_transition
+from routing import Place, VehicleState, reoptimise
+from routing.adapter import REASON_MESSAGES, Crew, build_problem, read_solution
+
+logger = logging.getLogger(__name__)
+URGENT_PRIORITY = 80
+LIVE_BUDGET_S = 1.0
+# Enqueued by name: the tasks module imports the services, never the reverse.
+PLAN_ORDER_CREATED_TASK = "dispatch.planning.tasks.plan_order_created_task"
+
+
+def _live_reoptimise(plan: Plan, routes: dict[int, Route], stops: list[Stop], *, new_order=None, broken=None) -> None:
+    """Re-plan the remaining stops of `routes` (plan, routes and stops locked by the caller)."""
+    crews: dict[int, Crew] = {}
+    for route in routes.values():
+        crew = plan_crew_for_route(route=route)
+        if crew is not None and not route.broken_down:
+            crews[route.pk] = crew
+    live = [s for s in sorted(stops, key=lambda s: s.sequence) if s.status != StopStatus.DROPPED]
+    remaining = [s for s in live if not s.is_fixed() and s.route_id in crews]
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=[s.order_id for s in remaining])}
+    if new_order is not None:
+        orders[new_order.pk] = new_order
+    built = build_problem(hub=plan.hub, day=plan.date, crews=list(crews.values()), orders=list(orders.values()))
+    now_s = built.seconds(clock.now())
+    states = []
+    for route_id, crew in crews.items():
+        fixed = [s for s in live if s.route_id == route_id and s.is_fixed()]
+        vehicle = next(v for v in built.problem.vehicles if v.id == crew.vehicle.pk)
+        position = vehicle.start
+        available = max(now_s, vehicle.time_window[0])
+        if fixed:
+            last = fixed[-1]
+            position = Place(coordinates=(float(last.order.lng), float(last.order.lat)))
+            available = max(available, built.seconds(last.planned_departure))
+        states.append(
+            VehicleState(
+                vehicle_id=crew.vehicle.pk,
+                position=position,
+                available_at=available,
+                remaining=[("job", s.order_id) for s in remaining if s.route_id == route_id],
+                broken_down=broken is not None and route_id == broken.pk,
+                breaks_taken=frozenset(b.id for b in vehicle.breaks if b.time_windows[0][1] < available),
+            )
+        )
+    new_jobs = [j for j in built.problem.jobs if new_order is not None and j.id == new_order.pk]
+    problem = built.problem
+    problem.jobs = [j for j in problem.jobs if not new_jobs or j.id != new_jobs[0].id]
+    solution = reoptimise(problem, states, new_jobs=new_jobs, budget_s=LIVE_BUDGET_S, provider=built.provider)
+    result = read_solution(built, solution)
+    _write_live(plan, routes, crews, live, result, new_order)
+
+
+def _write_live(plan, routes, crews, live, result, new_order) -> None:
+    by_vehicle = {crews[pk].vehicle.pk: routes[pk] for pk in crews}
+    stop_of = {s.order_id: s for s in live}
+    for timed in result.routes:
+        route = by_vehicle[timed.vehicle_id]
+        fixed = [s for s in live if s.route_id == route.pk and s.is_fixed()]
+        for k, item in enumerate(timed.stops, start=len(fixed) + 1):
+            stop = stop_of.get(item.order_id) or Stop(order_id=item.order_id)
+            stop.route, stop.sequence = route, k
+            stop.planned_arrival, stop.planned_departure = item.planned_arrival, item.planned_departure
+            stop.save(update_fields=None if stop.pk is None else STOP_TIMING_FIELDS)
+        route_apply_timing(route=route, result=timed)
+    served = {s.order_id for r in result.routes for s in r.stops}
+    for route_id in crews:
+        if all(r.vehicle_id != crews[route_id].vehicle.pk for r in result.routes):
+            route = routes[route_id]  # every remaining stop left this route
+            route.start_time = route.end_time = None
+            route.save(update_fields=["start_time", "end_time", "updated_at"])
+    for item in result.unassigned:
+        stop = stop_of.get(item.order_id)
+        if stop is not None and item.order_id not in served:
+            stop_transition(actor=None, stop=stop, to_status=StopStatus.DROPPED, reason=item.message)
+        PlanUnassigned.objects.update_or_create(
+            plan=plan,
+            order_id=item.order_id,
+            defaults={"reason": item.reason, "message": REASON_MESSAGES.get(item.reason, item.message)},
+        )
+        order = Order.objects.get(pk=item.order_id)
+        if order.status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED):
+            order_transition(actor=None, order=order, to_status=OrderStatus.VALIDATED, reason=f"off plan {plan.pk}")
+    if new_order is not None and new_order.pk in served:
+        order = Order.objects.get(pk=new_order.pk)
+        for status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED):
+            order = order_transition(actor=None, order=order, to_status=status, reason=f"urgent, plan {plan.pk}")
+
+
+def plan_order_created(*, order_id: int) -> Plan | None:
+    """Insert an urgent new order into a dispatched plan of its hub and day, if there is one."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.priority < URGENT_PRIORITY or order.status not in ("validated", "rescheduled"):
+        return None
+    plan = (
+        Plan.objects.filter(
+            organization_id=order.organization_id,
+            hub_id=order.hub_id,
+            date=order.delivery_date,
+            status=PlanStatus.DISPATCHED,
+        )
+        .order_by("-wave")
+        .first()
+    )
+    if plan is None:
+        return None
+    with plan_edit(plan=plan, expected_version=None) as plan:
+        routes = {r.pk: r for r in routes_lock(plan=plan)}
+        stops = stops_lock(routes=routes.values())
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if Stop.objects.filter(order=order).exclude(status=StopStatus.DROPPED).exists():
+            return plan  # a redelivered event: already on a route
+        _live_reoptimise(plan, routes, _with_orders(stops), new_order=order)
+    return plan
+
+
+def _with_orders(stops: list[Stop]) -> list[Stop]:
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=[s.order_id for s in stops])}
+    for stop in stops:
+        stop.order = orders[stop.order_id]
+    return stops
+
+
+def plan_order_cancelled(*, order_id: int) -> Plan | None:
+    """Drop a cancelled order's stop from its plan and re-time the route."""
+    stop = Stop.objects.filter(order_id=order_id).exclude(status=StopStatus.DROPPED).select_related("route").first()
+    if stop is None:
+        return None
+    plan = Plan.objects.get(pk=stop.route.plan_id)
+    if plan.status not in (PlanStatus.OPTIMIZED, PlanStatus.DISPATCHED):
+        return None
+    with plan_edit(plan=plan, expected_version=None) as plan:
+        routes = {r.pk: r for r in routes_lock(plan=plan)}
+        stops = stops_lock(routes=routes.values())
+        stop = next(s for s in stops if s.pk == stop.pk)
+        stop = stop_transition(
+            actor=None, stop=stop, to_status=StopStatus.DROPPED, reason=f"Order {order_id} was cancelled."
+        )
+        route = routes[stop.route_id]
+        remaining = sorted(
+            (s for s in stops if s.route_id == route.pk and s.pk != stop.pk and s.status != StopStatus.DROPPED),
+            key=lambda s: s.sequence,
+        )
+        routes_retime(plan=plan, changes={route: remaining}, force=True)
+    return plan
+
+
+def route_breakdown(*, actor: Actor, plan: Plan, route_id: int, expected_version: int | None) -> Plan:
+    """A vehicle broke down: its remaining stops go to the other routes (or unassigned)."""
+    with plan_edit(plan=plan, expected_version=expected_version) as plan:
+        if plan.status != PlanStatus.DISPATCHED:
+            raise ConflictError("Only a dispatched plan has vehicles on the road.", code="plan_not_dispatched")
+        routes = {r.pk: r for r in routes_lock(plan=plan)}
+        if route_id not in routes:
+            raise FieldValidationError({"route_id": ["No such route on this plan."]})
+        broken = routes[route_id]
+        if broken.broken_down:
+            raise ConflictError("This route's vehicle is already marked broken down.", code="route_broken_down")
+        stops = _with_orders(stops_lock(routes=routes.values()))
+        _live_reoptimise(plan, routes, stops, broken=broken)
+        broken.broken_down = True
+        broken.save(update_fields=["broken_down", "updated_at"])
+    return plan
+
+
+def on_order_created(payload: dict) -> None:
+    """Domain event subscriber: only urgent orders start a (background) insertion."""
+    if payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY:
+        transaction.on_commit(lambda: signature(PLAN_ORDER_CREATED_TASK).delay(payload["order_id"]))
+
+
+def on_order_cancelled(payload: dict) -> None:
+    plan_order_cancelled(order_id=payload["order_id"])
+
+
+# The driver's progress on an order moves its stop: arrived = under way, delivered or failed = done.
+STOP_STATUS_FOR_ORDER = {
+    "order_arrived": StopStatus.IN_PROGRESS,
+    "order_delivered": StopStatus.DONE,
+    "order_failed": StopStatus.DONE,
+}
+
+
+def stop_progress(*, order_id: int, event: str) -> int:
+    """Mark the order's live stop; returns how many stops changed (0 when it is on no route)."""
+    target = STOP_STATUS_FOR_ORDER[event]
+    with transaction.atomic():
+        stop = (
+            Stop.objects.select_for_update()
+            .filter(order_id=order_id, status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS])
+            .exclude(status=target)
+            .first()
+        )
+        if stop is None:
+            return 0
+        stop_transition(actor=None, stop=stop, to_status=target, reason=event)
+    return 1
+
+
+def on_order_progress(payload: dict, event: str) -> None:
+    stop_progress(order_id=payload["order_id"], event=event)

@@ -1,0 +1,30 @@
+"""Celery entry points of planning: take ids, call one service, decide retry."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from dispatch.planning.services.live import PLAN_ORDER_CREATED_TASK, plan_order_created
+from dispatch.planning.services.plans import PLAN_OPTIMIZE_TASK, plan_optimize_run, plan_sweep_stale
+
+
+@shared_task(name=PLAN_OPTIMIZE_TASK, bind=True, acks_late=True, max_retries=3)
+def plan_optimize_task(self, plan_id: int) -> str:
+    """Optimize a plan; a redelivered message for a finished plan does nothing."""
+    try:
+        plan = plan_optimize_run(plan_id=plan_id)
+    except OperationalError as exc:  # the database went away mid-run: the plan is still optimizing
+        raise self.retry(exc=exc, countdown=5 * (self.request.retries + 1)) from exc
+    return plan.status
+
+
+@shared_task
+def plan_sweep_stale_task() -> list[int]:
+    """Periodic: show optimizations whose worker died as failed (retry button on the board)."""
+    return plan_sweep_stale()
+
+
+@shared_task(name=PLAN_ORDER_CREATED_TASK, acks_late=True)
+def plan_order_created_task(order_id: int) -> int | None:
+    """Insert an urgent order into a live route (does nothing when it is already on one)."""
+    plan = plan_order_created(order_id=order_id)
+    return plan.pk if plan else None

@@ -1,1 +1,0 @@
-"""Dispatch writes, split by subdomain: fleet (network), planning, slots."""

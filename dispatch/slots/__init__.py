@@ -1,0 +1,1 @@
+"""Delivery slots: templates, derived capacity, availability for checkouts, holds, rescheduling."""

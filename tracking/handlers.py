@@ -1,0 +1,70 @@
+"""Tracking's subscribers to domain events (registered in `TrackingConfig.ready()`).
+
+Live pages and the tower follow every status an order takes on the road; failed attempts,
+address issues and orders left out for capacity raise exceptions for ops.
+"""
+
+from django.db import transaction
+
+from common.realtime import tower_publish, tracking_publish
+from dispatch.models import PlanUnassigned
+from orders.models import Order
+from tracking.payloads import CLOSED_STATUSES
+from tracking.services.exceptions import exception_raise
+from tracking.services.kpis import kpis_publish
+
+
+def on_order_status_changed(payload: dict) -> None:
+    """Handler for the `order_<status>` domain events: pages and the tower see the new status."""
+    order = Order.objects.filter(pk=payload["order_id"]).only("pk", "status", "organization_id", "hub_id").first()
+    if order is None:
+        return
+    tracking_publish(order.pk, {"type": "order.status", "status": order.status})
+    if order.status in CLOSED_STATUSES:
+        tracking_publish(order.pk, {"type": "driver.hidden"})
+    tower_publish(
+        order.organization_id,
+        {"type": "order.status", "order_id": order.pk, "hub_id": order.hub_id, "status": order.status},
+    )
+    transaction.on_commit(lambda: kpis_publish(organization_id=order.organization_id))
+
+
+def on_order_failed(payload: dict) -> None:
+    order = Order.objects.select_related("organization").get(pk=payload["order_id"])
+    exception_raise(
+        organization=order.organization,
+        kind="failed_attempt",
+        cause=f"failed_attempt:order:{order.pk}",
+        message=f"Delivery of {order.merchant_reference} failed: {payload.get('reason') or 'no reason given'}.",
+        order=order,
+        severity="critical",
+    )
+
+
+def on_order_address(payload: dict) -> None:
+    if not payload.get("address_issue", True):
+        return  # the event says the address is fine: no need to load the order
+    order = Order.objects.select_related("organization").get(pk=payload["order_id"])
+    if order.address_issue:
+        exception_raise(
+            organization=order.organization,
+            kind="address_issue",
+            cause=f"address_issue:order:{order.pk}",
+            message=f"{order.merchant_reference}: {order.address_issue_detail}",
+            order=order,
+            severity="info",
+        )
+
+
+def on_plan_optimized(payload: dict) -> None:
+    overflow = PlanUnassigned.objects.filter(plan_id=payload["plan_id"], reason="capacity").select_related("plan")
+    count = overflow.count()
+    if count:
+        plan = overflow.first().plan
+        exception_raise(
+            organization=plan.organization,
+            kind="capacity_overflow",
+            cause=f"capacity_overflow:plan:{plan.pk}",
+            message=f"{count} orders of the {plan.date} plan do not fit the fleet's capacity.",
+            severity="warning",
+        )

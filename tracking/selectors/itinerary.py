@@ -1,0 +1,151 @@
+"""A driver's itinerary: the active route and its stops, read on every position.
+
+This is the hottest read of live tracking (every fix of every driver), so it is one hand-written
+statement rather than an ORM query: building the ORM's SQL for a six-table `select_related`
+cost more than running it (bench/tracking_load.py, docs/benchmarks.md). The rows are turned into
+ordinary model instances with Django's own value converters and `Model.from_db`, so fields not
+read here are deferred (loaded on access) and every caller works with models as usual.
+"""
+
+import functools
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from dispatch.models import Hub, Plan, PlanStatus, Route, Stop, StopStatus, Vehicle
+from orders.models import Order
+from tracking.models import StopEta
+
+TO_SERVE = (StopStatus.PLANNED, StopStatus.IN_PROGRESS)
+# The columns read per model, with the alias each table has in the statement below.
+COLUMNS = (
+    ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival")),
+    (
+        "o",
+        Order,
+        (
+            "id",
+            "organization_id",
+            "hub_id",
+            "merchant_reference",
+            "status",
+            "lat",
+            "lng",
+            "service_minutes",
+            "window_start",
+            "window_end",
+            "tracking_token",
+        ),
+    ),
+    ("e", StopEta, ("stop_id", "eta", "window_start", "window_end", "late", "computed_at")),
+    ("r", Route, ("id", "plan_id", "vehicle_id", "driver_id", "broken_down")),
+    ("p", Plan, ("id", "organization_id", "hub_id", "date", "wave", "status")),
+    ("h", Hub, ("id", "lat", "lng", "timezone")),
+    ("v", Vehicle, ("id", "type")),
+)
+
+
+@dataclass
+class Itinerary:
+    """What a position is measured against: the active route, its stops to go, the last one done."""
+
+    route: Route
+    stops: list[Stop]  # still to serve, in order, each with its order loaded
+    last_done: Stop | None
+    estimates: dict[int, StopEta | None] = field(default_factory=dict)  # current ETA per stop id
+
+    @property
+    def next_stop(self) -> Stop | None:
+        return self.stops[0] if self.stops else None
+
+
+def driver_itinerary(driver) -> Itinerary | None:
+    """The driver's dispatched route with stops still to serve (most recent plan first), or None."""
+    columns = _columns(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(connection.vendor), _parameters(driver))
+        rows = [_converted(row, columns) for row in cursor.fetchall()]
+    if not rows:
+        return None
+    route = _route(rows[0])
+    stops, estimates = [], {}
+    for row in rows:
+        stop = _instance(Stop, row["s"])
+        stop.route, stop.order = route, _instance(Order, row["o"])
+        estimates[stop.pk] = _instance(StopEta, row["e"]) if row["e"]["stop_id"] is not None else None
+        stops.append(stop)
+    done = [stop for stop in stops if stop.status == StopStatus.DONE]
+    to_go = [stop for stop in stops if stop.status != StopStatus.DONE]
+    return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates)
+
+
+def _route(row: dict) -> Route:
+    route, plan = _instance(Route, row["r"]), _instance(Plan, row["p"])
+    plan.hub = _instance(Hub, row["h"])
+    route.plan, route.vehicle = plan, _instance(Vehicle, row["v"])
+    return route
+
+
+def _instance(model, values: dict):
+    return model.from_db(connection.alias, list(values), list(values.values()))
+
+
+def _parameters(driver) -> list:
+    return [driver.pk, PlanStatus.DISPATCHED, False, *TO_SERVE, *TO_SERVE, StopStatus.DONE]
+
+
+@functools.cache
+def _statement(vendor: str) -> str:
+    columns = _columns(vendor)
+    table = {alias: model._meta.db_table for alias, model, _names in COLUMNS}
+    selected = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for alias, f, _convert in columns)
+    return f"""
+        SELECT {selected}
+        FROM {table["s"]} s
+        JOIN {table["o"]} o ON o.id = s.order_id
+        JOIN {table["r"]} r ON r.id = s.route_id
+        JOIN {table["p"]} p ON p.id = r.plan_id
+        JOIN {table["h"]} h ON h.id = p.hub_id
+        JOIN {table["v"]} v ON v.id = r.vehicle_id
+        LEFT JOIN {table["e"]} e ON e.stop_id = s.id
+        WHERE s.route_id = (
+            SELECT r2.id FROM {table["r"]} r2 JOIN {table["p"]} p2 ON p2.id = r2.plan_id
+            WHERE r2.driver_id = %s AND p2.status = %s AND r2.broken_down = %s
+              AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN (%s, %s))
+            ORDER BY p2.date DESC, p2.wave DESC, r2.id DESC
+            LIMIT 1
+        )
+        AND s.status IN (%s, %s, %s)
+        ORDER BY s.sequence
+    """
+
+
+@functools.cache
+def _columns(vendor: str) -> list[tuple]:
+    """(alias, field, converters) per selected column; converters as the ORM applies them."""
+    out = []
+    for alias, model, names in COLUMNS:
+        # `Model.from_db` takes the values in the model's field order.
+        fields = [f for f in model._meta.concrete_fields if f.attname in names or f.name in names]
+        if len(fields) != len(names):
+            raise LookupError(f"COLUMNS names a field {model.__name__} does not have: {names}")
+        for model_field in fields:
+            column = model_field.get_col(alias)
+            convert = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            out.append((alias, model_field, (column, convert)))
+    return out
+
+
+def _converted(row: tuple, columns: list[tuple]) -> dict[str, dict]:
+    """{alias: {attname: value}} with the database's values turned into Python ones."""
+    values: dict[str, dict] = {alias: {} for alias, _model, _names in COLUMNS}
+    for value, (alias, model_field, (column, convert)) in zip(row, columns, strict=True):
+        for converter in convert:
+            value = converter(value, column, connection)
+        values[alias][model_field.attname] = value
+    return values
+
+
+def next_stop(driver) -> Stop | None:
+    itinerary = driver_itinerary(driver)
+    return itinerary.next_stop if itinerary is not None else None

@@ -1,0 +1,1 @@
+"""Tracking's writes: positions (and publishing them), ETAs, delivery exceptions, detectors, KPI pushes."""
