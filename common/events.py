@@ -1,32 +1,174 @@
-"""Named domain events: publishers announce facts after commit; other apps subscribe by name.
+"""Named domain events: publishers record facts in an outbox; other apps subscribe by name.
 
-Subscribers register in their AppConfig.ready(). Grepping an event name finds every subscriber.
-Handlers run after the surrounding transaction commits, so a rolled-back change is never seen.
+Publishing writes an `OutboxEvent` row inside the publisher's transaction, so a rolled-back
+change announces nothing and a committed one cannot be lost. After the commit a worker task
+delivers the event (common/outbox.py): each subscriber runs in its own transaction, is retried
+with capped exponential backoff, and after the last attempt the failure goes to the hooks
+registered with `on_delivery_failed` (tracking raises it for ops).
+
+Subscribers register in their AppConfig.ready(). Event names are the constants below: grepping
+one finds its publishers and every subscriber.
 """
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from common.models import OutboxEvent
+
 logger = logging.getLogger(__name__)
-_subscribers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
+
+# --- The vocabulary ---------------------------------------------------------------------------
+# Orders (orders.services). order_transition publishes ORDER_STATUS_EVENTS[target status].
+ORDER_CREATED = "order_created"
+ORDER_UPDATED = "order_updated"
+ORDER_VALIDATED = "order_validated"
+ORDER_PLANNED = "order_planned"
+ORDER_DISPATCHED = "order_dispatched"
+ORDER_OUT_FOR_DELIVERY = "order_out_for_delivery"
+ORDER_ARRIVED = "order_arrived"
+ORDER_DELIVERED = "order_delivered"
+ORDER_FAILED = "order_failed"
+ORDER_RESCHEDULED = "order_rescheduled"
+ORDER_RETURNED = "order_returned"
+ORDER_CANCELLED = "order_cancelled"
+ORDER_STATUS_EVENTS = {
+    "validated": ORDER_VALIDATED,
+    "planned": ORDER_PLANNED,
+    "dispatched": ORDER_DISPATCHED,
+    "out_for_delivery": ORDER_OUT_FOR_DELIVERY,
+    "arrived": ORDER_ARRIVED,
+    "delivered": ORDER_DELIVERED,
+    "failed": ORDER_FAILED,
+    "rescheduled": ORDER_RESCHEDULED,
+    "returned": ORDER_RETURNED,
+    "cancelled": ORDER_CANCELLED,
+}
+# What the customer did on the tracking page (orders.services).
+INSTRUCTIONS_UPDATED = "instructions_updated"
+ALTERNATIVE_CHOSEN = "alternative_chosen"
+DELIVERY_RATED = "delivery_rated"
+# Plans (dispatch).
+PLAN_OPTIMIZED = "plan_optimized"
+PLAN_DISPATCHED = "plan_dispatched"
+# Operational exceptions (tracking).
+EXCEPTION_RAISED = "exception_raised"
+
+Handler = Callable[[dict], None]
 
 
-def subscribe(name: str, handler: Callable[[dict], None]) -> None:
-    if handler not in _subscribers[name]:
-        _subscribers[name].append(handler)
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    handler: Handler
+    # A cheap test on the payload alone: when it says no, the event is none of this subscriber's
+    # business and it is not called (a bulk import's events mostly end here).
+    when: Callable[[dict], bool] | None = None
+
+    def wants(self, payload: dict) -> bool:
+        return self.when is None or self.when(payload)
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    event_id: int
+    name: str
+    payload: dict
+    subscriber: str
+    attempts: int
+    error: str
+
+
+_subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+_after_commit: dict[str, list[Handler]] = defaultdict(list)
+_failure_hooks: list[Callable[[FailedDelivery], None]] = []
+_deliver_later: Callable[[list[int]], None] | None = None
+
+
+def subscriber_name(handler: Callable) -> str:
+    target = handler.func if isinstance(handler, partial) else handler
+    module = getattr(target, "__module__", None) or type(target).__module__
+    return f"{module}.{getattr(target, '__qualname__', type(target).__qualname__)}"
+
+
+def subscribe(name: str, handler: Handler, *, when: Callable[[dict], bool] | None = None) -> None:
+    """A reaction that must happen: delivered from the outbox by a worker, retried until it succeeds."""
+    subscriber = Subscriber(name=subscriber_name(handler), handler=handler, when=when)
+    existing = {s.name: s for s in _subscribers[name]}
+    if subscriber.name in existing:
+        if not _same(existing[subscriber.name].handler, handler):
+            # Receipts are keyed by this name: two handlers sharing it would share one receipt.
+            raise ImproperlyConfigured(f"Two subscribers of {name} are both named {subscriber.name}")
+        return
+    _subscribers[name].append(subscriber)
+
+
+def _same(one: Callable, other: Callable) -> bool:
+    if isinstance(one, partial) and isinstance(other, partial):
+        return (one.func, one.args, one.keywords) == (other.func, other.args, other.keywords)
+    return one == other
+
+
+def subscribe_after_commit(name: str, handler: Handler) -> None:
+    """A best-effort reaction (a live-page push): runs in the publishing process right after the
+    commit; a failure is logged and not retried."""
+    if handler not in _after_commit[name]:
+        _after_commit[name].append(handler)
+
+
+def subscribers_of(name: str) -> list[Subscriber]:
+    return list(_subscribers.get(name, ()))
+
+
+def on_delivery_failed(hook: Callable[[FailedDelivery], None]) -> None:
+    """Register `hook`, called when a subscriber has failed its last attempt on an event."""
+    if hook not in _failure_hooks:
+        _failure_hooks.append(hook)
+
+
+def failure_hooks() -> list[Callable[[FailedDelivery], None]]:
+    return list(_failure_hooks)
+
+
+def deliver_with(enqueue: Callable[[list[int]], None]) -> None:
+    """Set how committed events reach a worker (common/apps.py: the delivery task)."""
+    global _deliver_later
+    _deliver_later = enqueue
 
 
 def publish_on_commit(name: str, payload: dict) -> None:
-    transaction.on_commit(lambda: _deliver(name, payload))
+    """Record the event in the caller's transaction (or its own); it is delivered after commit."""
+    publish_many_on_commit(name, [payload])
 
 
-def _deliver(name: str, payload: dict) -> None:
-    for handler in list(_subscribers.get(name, ())):
-        try:
-            handler(payload)
-        except Exception:
-            # One failing subscriber must not stop the others nor the request that published.
-            logger.exception("Handler %r for event %s failed", handler, name)
+def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
+    """Record one event per payload with a single insert; one task delivers them all."""
+    rows = [OutboxEvent(name=name, payload=payload) for payload in payloads]
+    if not rows:
+        return
+    # Joins the caller's transaction; a publisher outside one gets its own.
+    with transaction.atomic(savepoint=False):
+        OutboxEvent.objects.bulk_create(rows)
+        transaction.on_commit(partial(_enqueue, [row.pk for row in rows]))
+        for handler in _after_commit.get(name, ()):
+            for row in rows:
+                transaction.on_commit(partial(_run_after_commit, name, handler, row.payload))
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    if _deliver_later is None:
+        raise ImproperlyConfigured("common.events has no delivery task: is `common` in INSTALLED_APPS?")
+    _deliver_later(event_ids)
+
+
+def _run_after_commit(name: str, handler: Handler, payload: dict) -> None:
+    try:
+        handler(payload)
+    except Exception:
+        # Best effort by design: the page catches up on its next snapshot.
+        logger.exception("After-commit handler %s for event %s failed", subscriber_name(handler), name)

@@ -2,10 +2,12 @@
 memory broker (embedded), and a real Celery worker process on Redis (production)."""
 
 import datetime as dt
+import time
 
 import pytest
 
-from common.models import IdempotencyRecord
+from common import events
+from common.models import IdempotencyRecord, OutboxEvent
 from common.tasks import idempotency_purge_task
 from tests.workers import celery_worker_process
 
@@ -34,6 +36,30 @@ def test_inprocess_worker_runs_tasks_from_the_memory_broker(organization):
     # The worker thread marks this process as a worker; waiting on a result here is the test's own doing.
     assert result.get(timeout=30, disable_sync_subtasks=False) == 1
     assert IdempotencyRecord.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inprocess_worker_delivers_domain_events(monkeypatch):
+    """Embedded mode: a publisher outside any transaction commits its event; the worker thread delivers it."""
+    from celery import _state
+
+    from config.celery import app, start_inprocess_worker
+
+    seen = []
+    monkeypatch.setitem(events._subscribers, "thing_happened", [])
+    events.subscribe("thing_happened", seen.append)
+    app.conf.task_always_eager = False
+    start_inprocess_worker()
+    try:
+        events.publish_on_commit("thing_happened", {"n": 1})
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and OutboxEvent.objects.filter(delivered_at__isnull=True).exists():
+            time.sleep(0.1)
+    finally:
+        _state._set_task_join_will_block(False)
+    assert seen == [{"n": 1}]
+    assert OutboxEvent.objects.get().delivered_at is not None
 
 
 @pytest.mark.celery

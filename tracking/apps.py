@@ -5,13 +5,24 @@ class TrackingConfig(AppConfig):
     name = "tracking"
 
     def ready(self):
-        from common.events import subscribe
+        from common import events
         from tracking import live, monitoring
 
-        subscribe("order_failed", monitoring.on_order_failed)
-        subscribe("order_created", monitoring.on_order_address)
-        subscribe("order_updated", monitoring.on_order_address)
-        subscribe("plan_optimized", monitoring.on_plan_optimized)
-        # Live pages and the tower follow every status an order takes on the road.
-        for status in ("out_for_delivery", "arrived", "delivered", "failed", "rescheduled", "returned", "cancelled"):
-            subscribe(f"order_{status}", live.on_order_status_changed)
+        events.subscribe(events.ORDER_FAILED, monitoring.on_order_failed)
+        events.subscribe(events.ORDER_CREATED, monitoring.on_order_address, when=monitoring.may_have_address_issue)
+        events.subscribe(events.ORDER_UPDATED, monitoring.on_order_address, when=monitoring.may_have_address_issue)
+        events.subscribe(events.PLAN_OPTIMIZED, monitoring.on_plan_optimized)
+        # A reaction that failed its last retry is an exception for ops, in the control tower's feed.
+        events.on_delivery_failed(monitoring.on_reaction_failed)
+        # Live pages and the tower follow every status an order takes on the road (best effort:
+        # a page that misses a push catches up on its next snapshot).
+        for name in (
+            events.ORDER_OUT_FOR_DELIVERY,
+            events.ORDER_ARRIVED,
+            events.ORDER_DELIVERED,
+            events.ORDER_FAILED,
+            events.ORDER_RESCHEDULED,
+            events.ORDER_RETURNED,
+            events.ORDER_CANCELLED,
+        ):
+            events.subscribe_after_commit(name, live.on_order_status_changed)

@@ -71,6 +71,7 @@ class ExceptionKind(models.TextChoices):
     FAILED_ATTEMPT = "failed_attempt", "Failed attempt"
     ADDRESS_ISSUE = "address_issue", "Address issue"
     CAPACITY_OVERFLOW = "capacity_overflow", "Capacity overflow"
+    REACTION_FAILED = "reaction_failed", "Reaction failed"
 
 
 class Severity(models.TextChoices):

@@ -13,6 +13,7 @@ from django.db import transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
+from common.events import ORDER_ARRIVED, ORDER_DELIVERED, ORDER_FAILED
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.selectors_planning import plan_crew_for_route
 from dispatch.services.edits import plan_edit, routes_retime
@@ -183,12 +184,14 @@ def route_breakdown(*, actor: Actor, plan: Plan, route_id: int, expected_version
     return plan
 
 
-def on_order_created(payload: dict) -> None:
-    """Domain event subscriber: only urgent orders start a (background) insertion."""
-    if payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY:
-        from dispatch.tasks import plan_order_created_task
+def is_urgent(payload: dict) -> bool:
+    """Only urgent orders can join a live route; an event without a priority is checked in full."""
+    return payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY
 
-        transaction.on_commit(lambda: plan_order_created_task.delay(payload["order_id"]))
+
+def on_order_created(payload: dict) -> None:
+    """Outbox subscriber (urgent orders only, see `is_urgent`): insert into a live route."""
+    plan_order_created(order_id=payload["order_id"])
 
 
 def on_order_cancelled(payload: dict) -> None:
@@ -197,9 +200,9 @@ def on_order_cancelled(payload: dict) -> None:
 
 # The driver's progress on an order moves its stop: arrived = under way, delivered or failed = done.
 STOP_STATUS_FOR_ORDER = {
-    "order_arrived": StopStatus.IN_PROGRESS,
-    "order_delivered": StopStatus.DONE,
-    "order_failed": StopStatus.DONE,
+    ORDER_ARRIVED: StopStatus.IN_PROGRESS,
+    ORDER_DELIVERED: StopStatus.DONE,
+    ORDER_FAILED: StopStatus.DONE,
 }
 
 

@@ -11,7 +11,7 @@ from django.db.models import Max
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
-from common.events import publish_on_commit
+from common.events import PLAN_DISPATCHED, PLAN_OPTIMIZED, publish_on_commit
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.selectors_planning import (
     PLANNABLE_ORDER_STATUSES,
@@ -275,7 +275,7 @@ def _finish(plan_id: int, built: Built, result: PlanResult | None, message: str 
         plan.save()
         board_publish(plan.hub_id, _status_event("plan.optimized", plan))
         # Tracking raises a capacity-overflow exception from this when orders did not fit.
-        publish_on_commit("plan_optimized", {"plan_id": plan.pk, "organization_id": plan.organization_id})
+        publish_on_commit(PLAN_OPTIMIZED, {"plan_id": plan.pk, "organization_id": plan.organization_id})
     return plan
 
 
@@ -377,7 +377,7 @@ def plan_dispatch(*, actor: Actor, plan: Plan, expected_version: int | None = No
         plan.version += 1
         plan.save()
         publish_on_commit(
-            "plan_dispatched",
+            PLAN_DISPATCHED,
             {
                 "plan_id": plan.pk,
                 "organization_id": plan.organization_id,
