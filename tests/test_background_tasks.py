@@ -70,7 +70,7 @@ def test_real_celery_worker_on_redis_runs_tasks(postgres, redis_url, organizatio
 
     worker, queue = celery_worker_process(redis_url)
     _expired_record(organization)
-    producer = Celery("test-producer", broker=redis_url, backend=redis_url)
+    producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
         result = producer.send_task("common.tasks.idempotency_purge_task", queue=queue)
         assert result.get(timeout=60, disable_sync_subtasks=False) == 1

@@ -35,21 +35,18 @@ def cancelled_awaiting_reaction(stop: Stop) -> OutboxEvent:
     return OutboxEvent.objects.create(name=ORDER_CANCELLED, payload={**payload, "reason": ""})
 
 
-def others_waiting_on_a_lock() -> int:
+def sessions_waiting_on_a_lock() -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
-        return cursor.fetchone()[0]
+        return [pid for (pid,) in cursor.fetchall()]
 
 
-def other_sessions() -> int:
+def session_alive(pid: int) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 1
 
 
 def test_a_worker_delivers_events_and_one_killed_mid_delivery_leaves_nothing_half_done(
@@ -80,11 +77,12 @@ def test_a_worker_delivers_events_and_one_killed_mid_delivery_leaves_nothing_hal
             dispatcher.execute("SELECT id FROM dispatch_plan WHERE id = %s FOR UPDATE", [plan.pk])
             lost = cancelled_awaiting_reaction(second)
             producer.send_task("common.tasks.events_deliver_task", args=[[lost.pk]], queue=queue)
-            assert wait_for(lambda: others_waiting_on_a_lock() == 1)
+            assert wait_for(lambda: len(sessions_waiting_on_a_lock()) == 1)
+            [blocked] = sessions_waiting_on_a_lock()
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
         dispatcher.close()
-        assert wait_for(lambda: other_sessions() == 0)  # the killed worker's session has ended
+        assert wait_for(lambda: not session_alive(blocked))  # the killed worker's transaction has ended
 
         # then: nothing of that delivery remains
         assert Stop.objects.get(pk=second.pk).status == "planned"
