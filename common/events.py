@@ -19,6 +19,7 @@ from functools import partial
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from common import clock
 from common.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -148,16 +149,34 @@ def publish_on_commit(name: str, payload: dict) -> None:
 
 def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
     """Record one event per payload with a single insert; one task delivers them all."""
-    rows = [OutboxEvent(name=name, payload=payload) for payload in payloads]
-    if not rows:
+    payloads = list(payloads)
+    if not payloads:
         return
     # Joins the caller's transaction; a publisher outside one gets its own.
     with transaction.atomic(savepoint=False):
-        OutboxEvent.objects.bulk_create(rows)
-        transaction.on_commit(partial(_enqueue, [row.pk for row in rows]))
+        event_ids = [
+            pk for start in range(0, len(payloads), 1000) for pk in _insert(name, payloads[start : start + 1000])
+        ]
+        transaction.on_commit(partial(_enqueue, event_ids))
         for handler in _after_commit.get(name, ()):
-            for row in rows:
-                transaction.on_commit(partial(_run_after_commit, name, handler, row.payload))
+            for payload in payloads:
+                transaction.on_commit(partial(_run_after_commit, name, handler, payload))
+
+
+def _insert(name: str, payloads: list[dict]) -> list[int]:
+    """One multi-row INSERT ... RETURNING id: model instances and bulk_create's generic per-field
+    work cost a 1,000-order import 23 ms of CPU here, this 12 ms (docs/benchmarks.md)."""
+    connection = transaction.get_connection()
+    meta, quote = OutboxEvent._meta, connection.ops.quote_name
+    now = meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
+    fields = ("name", "payload", "created_at", "next_attempt_at", "attempts")
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    rows = ", ".join(["(%s, %s, %s, %s, 0)"] * len(payloads))
+    payload = meta.get_field("payload")
+    params = [value for p in payloads for value in (name, payload.get_db_prep_save(p, connection), now, now)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} RETURNING {quote('id')}", params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _enqueue(event_ids: list[int]) -> None:
