@@ -36,8 +36,7 @@ def _plain(value):
 def _insert(cursor, table: str, columns: list[str], rows: list[dict]) -> list[int]:
     names = ", ".join(columns)
     cursor.execute(
-        f"INSERT INTO {table} ({names}) SELECT {names} "
-        f"FROM jsonb_populate_recordset(NULL::{table}, %s) RETURNING id",
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, %s) RETURNING id",
         [Jsonb([{c: _plain(row[c]) for c in columns} for row in rows])],
     )
     return [row["id"] for row in cursor.fetchall()]

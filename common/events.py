@@ -10,6 +10,7 @@ Subscribers register in their AppConfig.ready(). Event names are the constants b
 one finds its publishers and every subscriber.
 """
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from common import clock
@@ -160,7 +162,9 @@ def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
         transaction.on_commit(partial(_enqueue, event_ids))
         for handler in _after_commit.get(name, ()):
             for payload in payloads:
-                transaction.on_commit(partial(_run_after_commit, name, handler, payload))
+                # The same JSON the outbox keeps, so every subscriber sees the same types.
+                as_stored = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+                transaction.on_commit(partial(_run_after_commit, name, handler, as_stored))
 
 
 def _insert(name: str, payloads: list[dict]) -> list[int]:

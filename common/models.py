@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from common import clock
@@ -40,7 +41,8 @@ class OutboxEvent(models.Model):
     """
 
     name = models.CharField(max_length=64)
-    payload = models.JSONField()
+    # Dates, times and decimals arrive at subscribers as strings.
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=clock.now)
     # Delivery runs that had a failing subscriber; the backoff grows with it.
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -3,8 +3,10 @@ commit, retried with backoff, and raised for ops when a reaction keeps failing."
 
 import datetime as dt
 import logging
+from functools import partial
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -178,3 +180,39 @@ def test_delivered_events_are_purged_after_a_week(seen, time_machine, django_cap
 
     assert events_purge() == 2  # the event and its receipt
     assert list(OutboxEvent.objects.values_list("payload", flat=True)) == [{"n": 2}]
+
+
+def test_an_after_commit_subscriber_runs_in_the_publishing_process_and_a_failure_is_only_logged(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """Best effort (live pushes): the payload is the JSON the outbox keeps, and one failure stops nothing."""
+    monkeypatch.setitem(events._after_commit, THING_HAPPENED, [])
+    pushed = []
+    events.subscribe_after_commit(THING_HAPPENED, failing)
+    events.subscribe_after_commit(THING_HAPPENED, pushed.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_on_commit(THING_HAPPENED, {"day": dt.date(2026, 12, 1)})
+
+    assert pushed == [{"day": "2026-12-01"}]
+    assert "After-commit handler tests.common.test_events.failing for event thing_happened failed" in caplog.text
+    assert OutboxEvent.objects.get().payload == {"day": "2026-12-01"}
+
+
+def test_two_subscribers_of_one_event_may_not_share_a_name(monkeypatch):
+    """Receipts are keyed by the subscriber's name; subscribing the same handler again is harmless."""
+    monkeypatch.setitem(events._subscribers, THING_HAPPENED, [])
+    subscribe(THING_HAPPENED, partial(failing_with, reason="a"))
+    subscribe(THING_HAPPENED, partial(failing_with, reason="a"))
+
+    with pytest.raises(ImproperlyConfigured) as refused:
+        subscribe(THING_HAPPENED, partial(failing_with, reason="b"))
+
+    assert str(refused.value) == (
+        "Two subscribers of thing_happened are both named tests.common.test_events.failing_with"
+    )
+    assert len(events.subscribers_of(THING_HAPPENED)) == 1
+
+
+def failing_with(payload, reason):
+    raise RuntimeError(reason)
