@@ -2,14 +2,13 @@
 memory broker (embedded), and a real Celery worker process on Redis (production)."""
 
 import datetime as dt
-import time
 
 import pytest
 
 from common import events
 from common.models import IdempotencyRecord, OutboxEvent
 from common.tasks import idempotency_purge_task
-from tests.workers import celery_worker_process
+from tests.workers import celery_worker_process, wait_for
 
 
 def _expired_record(organization, key="old"):
@@ -53,9 +52,7 @@ def test_inprocess_worker_delivers_domain_events(monkeypatch):
     try:
         events.publish_on_commit("thing_happened", {"n": 1})
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and OutboxEvent.objects.filter(delivered_at__isnull=True).exists():
-            time.sleep(0.1)
+        assert wait_for(lambda: not OutboxEvent.objects.filter(delivered_at__isnull=True).exists(), timeout=30)
     finally:
         _state._set_task_join_will_block(False)
     assert seen == [{"n": 1}]

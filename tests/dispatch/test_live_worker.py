@@ -2,7 +2,6 @@
 worker killed in the middle of one leaves behind."""
 
 import signal
-import time
 
 import psycopg
 import pytest
@@ -14,18 +13,9 @@ from common.tasks import events_sweep_task
 from dispatch.models import Plan, Stop
 from dispatch.services.planning import plan_dispatch
 from orders.models import Order
-from tests.workers import celery_worker_process
+from tests.workers import celery_worker_process, wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def cancelled_awaiting_reaction(stop: Stop) -> OutboxEvent:
