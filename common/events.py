@@ -100,7 +100,7 @@ def subscriber_name(handler: Callable) -> str:
 
 
 def subscribe(name: str, handler: Handler, *, when: Callable[[dict], bool] | None = None) -> None:
-    """A reaction that must happen: delivered from the outbox by a worker, retried until it succeeds."""
+    """A reaction that must happen: delivered from the outbox by a worker, retried, raised for ops at last."""
     subscriber = Subscriber(name=subscriber_name(handler), handler=handler, when=when)
     existing = {s.name: s for s in _subscribers[name]}
     if subscriber.name in existing:
