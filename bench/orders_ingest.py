@@ -3,9 +3,11 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/waypoint_bench .venv/bin/python -m bench.orders_ingest
 
 Measures bulk ingestion (orders/s with 1,000-order batches) and single-order create latency
-(p50/p95 at a steady request rate). It migrates the target database, creates its own
-organisation, and starts/stops its own server on a free loopback port. Never point it at a
-database you care about: it adds orders.
+(p50/p95 at a steady request rate). Right after the bulk requests it inserts the same rows with
+their two history events through plain SQL (`bench.orders_raw`) and prints that ceiling beside
+Waypoint's figure. It migrates the target database, creates its own organisation, and
+starts/stops its own server on a free loopback port. Never point it at a database you care
+about: it adds orders.
 """
 
 import argparse
@@ -20,6 +22,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+from bench.orders_raw import raw_ceiling
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,12 +163,14 @@ def main() -> None:
         client, run = Client(port, key), uuid.uuid4().hex[:6]
         client.post("/api/orders", order(f"{run}-warmup"))
         per_second = bench_bulk(client, args.batches, run)
+        ceiling = raw_ceiling(os.environ["DATABASE_URL"], batches=args.batches)
         latencies = bench_single(client, args.singles, args.rate, run)
     finally:
         server.terminate()
         server.wait(timeout=30)
     quantiles = statistics.quantiles(latencies, n=100)
     print(f"bulk: {args.batches} x 1000 orders -> {per_second:,.0f} orders/s")
+    print(f"raw Postgres ceiling (same rows, 2 history events each, plain SQL): {ceiling:,.0f} orders/s")
     print(
         f"single: {args.singles} requests at {args.rate:g}/s -> p50 {quantiles[49]:.1f} ms, "
         f"p95 {quantiles[94]:.1f} ms, p99 {quantiles[98]:.1f} ms, max {max(latencies):.1f} ms"

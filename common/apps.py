@@ -9,8 +9,11 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from common import clock
+        from common import clock, events, tasks
 
         # An ISO 8601 instant with its offset: the moment this process's clock starts from.
         if start := os.environ.get("WAYPOINT_CLOCK_START"):
             clock.start_at(dt.datetime.fromisoformat(start))
+        # Set here rather than imported by common.events: the task module imports the outbox,
+        # which reads the subscribers from common.events.
+        events.deliver_with(tasks.events_deliver_later)

@@ -1,32 +1,228 @@
-"""Named domain events: publishers announce facts after commit; other apps subscribe by name.
+"""Named domain events: publishers record facts in an outbox; other apps subscribe by name.
 
-Subscribers register in their AppConfig.ready(). Grepping an event name finds every subscriber.
-Handlers run after the surrounding transaction commits, so a rolled-back change is never seen.
+Publishing writes an `OutboxEvent` row inside the publisher's transaction, so a rolled-back
+change announces nothing and a committed one cannot be lost. After the commit a worker task
+delivers the event (common/outbox.py): each subscriber runs in its own transaction, is retried
+with capped exponential backoff, and after the last attempt the failure goes to the hooks
+registered with `on_delivery_failed` (tracking raises it for ops).
+
+Subscribers register in their AppConfig.ready(). Event names are the constants below: grepping
+one finds its publishers and every subscriber.
 """
 
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from common import clock
+from common.models import OutboxEvent
+
 logger = logging.getLogger(__name__)
-_subscribers: dict[str, list[Callable[[dict], None]]] = defaultdict(list)
+
+# --- The vocabulary ---------------------------------------------------------------------------
+# Orders (orders.services). order_transition publishes ORDER_STATUS_EVENTS[target status].
+ORDER_CREATED = "order_created"
+ORDER_UPDATED = "order_updated"
+ORDER_VALIDATED = "order_validated"
+ORDER_PLANNED = "order_planned"
+ORDER_DISPATCHED = "order_dispatched"
+ORDER_OUT_FOR_DELIVERY = "order_out_for_delivery"
+ORDER_ARRIVED = "order_arrived"
+ORDER_DELIVERED = "order_delivered"
+ORDER_FAILED = "order_failed"
+ORDER_RESCHEDULED = "order_rescheduled"
+ORDER_RETURNED = "order_returned"
+ORDER_CANCELLED = "order_cancelled"
+ORDER_STATUS_EVENTS = {
+    "validated": ORDER_VALIDATED,
+    "planned": ORDER_PLANNED,
+    "dispatched": ORDER_DISPATCHED,
+    "out_for_delivery": ORDER_OUT_FOR_DELIVERY,
+    "arrived": ORDER_ARRIVED,
+    "delivered": ORDER_DELIVERED,
+    "failed": ORDER_FAILED,
+    "rescheduled": ORDER_RESCHEDULED,
+    "returned": ORDER_RETURNED,
+    "cancelled": ORDER_CANCELLED,
+}
+# What the customer did on the tracking page (orders.services).
+INSTRUCTIONS_UPDATED = "instructions_updated"
+ALTERNATIVE_CHOSEN = "alternative_chosen"
+DELIVERY_RATED = "delivery_rated"
+# Plans and their stops (dispatch.planning: plan_transition, stop_transition).
+PLAN_OPTIMIZING = "plan_optimizing"
+PLAN_OPTIMIZED = "plan_optimized"
+PLAN_FAILED = "plan_failed"
+PLAN_DISPATCHED = "plan_dispatched"
+STOP_IN_PROGRESS = "stop_in_progress"
+STOP_DONE = "stop_done"
+STOP_DROPPED = "stop_dropped"
+# Checkout slot holds (dispatch.slots: slot_hold_transition).
+SLOT_HOLD_CONFIRMED = "slot_hold_confirmed"
+SLOT_HOLD_RELEASED = "slot_hold_released"
+SLOT_HOLD_EXPIRED = "slot_hold_expired"
+# /api/optimize jobs (dispatch.optimize: optimization_job_transition).
+OPTIMIZATION_JOB_QUEUED = "optimization_job_queued"
+OPTIMIZATION_JOB_RUNNING = "optimization_job_running"
+OPTIMIZATION_JOB_SUCCEEDED = "optimization_job_succeeded"
+OPTIMIZATION_JOB_FAILED = "optimization_job_failed"
+OPTIMIZATION_JOB_CANCELLED = "optimization_job_cancelled"
+# Operational exceptions (tracking: exception_raise, exception_transition).
+EXCEPTION_RAISED = "exception_raised"
+EXCEPTION_ACKNOWLEDGED = "exception_acknowledged"
+EXCEPTION_RESOLVED = "exception_resolved"
+
+Handler = Callable[[dict], None]
 
 
-def subscribe(name: str, handler: Callable[[dict], None]) -> None:
-    if handler not in _subscribers[name]:
-        _subscribers[name].append(handler)
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    handler: Handler
+    # A cheap test on the payload alone: when it says no, the event is none of this subscriber's
+    # business and it is not called (a bulk import's events mostly end here).
+    when: Callable[[dict], bool] | None = None
+
+    def wants(self, payload: dict) -> bool:
+        return self.when is None or self.when(payload)
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    event_id: int
+    name: str
+    payload: dict
+    subscriber: str
+    attempts: int
+    error: str
+
+
+_subscribers: dict[str, list[Subscriber]] = defaultdict(list)
+_after_commit: dict[str, list[Handler]] = defaultdict(list)
+_failure_hooks: list[Callable[[FailedDelivery], None]] = []
+_deliver_later: Callable[[list[int]], None] | None = None
+
+
+def subscriber_name(handler: Callable) -> str:
+    target = handler.func if isinstance(handler, partial) else handler
+    module = getattr(target, "__module__", None) or type(target).__module__
+    return f"{module}.{getattr(target, '__qualname__', type(target).__qualname__)}"
+
+
+def subscribe(name: str, handler: Handler, *, when: Callable[[dict], bool] | None = None) -> None:
+    """A reaction that must happen: delivered from the outbox by a worker, retried, raised for ops at last."""
+    subscriber = Subscriber(name=subscriber_name(handler), handler=handler, when=when)
+    existing = {s.name: s for s in _subscribers[name]}
+    if subscriber.name in existing:
+        if not _same(existing[subscriber.name].handler, handler):
+            # Receipts are keyed by this name: two handlers sharing it would share one receipt.
+            raise ImproperlyConfigured(f"Two subscribers of {name} are both named {subscriber.name}")
+        return
+    _subscribers[name].append(subscriber)
+
+
+def _same(one: Callable, other: Callable) -> bool:
+    if isinstance(one, partial) and isinstance(other, partial):
+        return (one.func, one.args, one.keywords) == (other.func, other.args, other.keywords)
+    return one == other
+
+
+def subscribe_after_commit(name: str, handler: Handler) -> None:
+    """A best-effort reaction (a live-page push): runs in the publishing process right after the
+    commit; a failure is logged and not retried."""
+    if handler not in _after_commit[name]:
+        _after_commit[name].append(handler)
+
+
+def subscribers_of(name: str) -> list[Subscriber]:
+    return list(_subscribers.get(name, ()))
+
+
+def on_delivery_failed(hook: Callable[[FailedDelivery], None]) -> None:
+    """Register `hook`, called when a subscriber has failed its last attempt on an event."""
+    if hook not in _failure_hooks:
+        _failure_hooks.append(hook)
+
+
+def failure_hooks() -> list[Callable[[FailedDelivery], None]]:
+    return list(_failure_hooks)
+
+
+def deliver_with(enqueue: Callable[[list[int]], None]) -> None:
+    """Set how committed events reach a worker (common/apps.py: the delivery task)."""
+    global _deliver_later
+    _deliver_later = enqueue
 
 
 def publish_on_commit(name: str, payload: dict) -> None:
-    transaction.on_commit(lambda: _deliver(name, payload))
+    """Record the event in the caller's transaction (or its own); it is delivered after commit."""
+    publish_many_on_commit(name, [payload])
 
 
-def _deliver(name: str, payload: dict) -> None:
-    for handler in list(_subscribers.get(name, ())):
-        try:
-            handler(payload)
-        except Exception:
-            # One failing subscriber must not stop the others nor the request that published.
-            logger.exception("Handler %r for event %s failed", handler, name)
+def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
+    """Record one event per payload with a single insert; one task delivers them all.
+
+    Only events some reaction wants are stored: an event that no subscriber of its name accepts
+    (no subscriber at all, or every `when` test says no, as for a bulk import's ordinary orders)
+    has nothing to deliver, so it costs neither a row nor a task.
+    """
+    # The JSON the outbox keeps, so every subscriber (and every `when` test) sees the same types;
+    # a payload that is not JSON fails here, in the publisher, whoever subscribes.
+    stored = json.loads(json.dumps(list(payloads), cls=DjangoJSONEncoder))
+    if not stored:
+        return
+    subscribers = _subscribers.get(name, ())
+    wanted = [payload for payload in stored if any(s.wants(payload) for s in subscribers)]
+    # Joins the caller's transaction; a publisher outside one gets its own.
+    with transaction.atomic(savepoint=False):
+        if wanted:
+            transaction.on_commit(partial(_enqueue, _insert(name, wanted)))
+        for handler in _after_commit.get(name, ()):
+            for payload in stored:
+                transaction.on_commit(partial(_run_after_commit, name, handler, payload))
+
+
+# The batch's payloads travel as one JSON array that the database unpacks: for a 1,000-order
+# import this costs 1.4 ms of CPU, bulk_create 23 ms (model instances and per-field work).
+_ELEMENTS = {
+    "postgresql": "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e ORDER BY e.ordinality",
+    "sqlite": "json_each(%s) AS e ORDER BY e.key",
+}
+
+
+def _insert(name: str, payloads: list[dict]) -> list[int]:
+    connection = transaction.get_connection()
+    if connection.vendor not in _ELEMENTS:
+        return [row.pk for row in OutboxEvent.objects.bulk_create(OutboxEvent(name=name, payload=p) for p in payloads)]
+    meta, quote = OutboxEvent._meta, connection.ops.quote_name
+    now = meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
+    fields = ("name", "payload", "created_at", "next_attempt_at", "attempts")
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT %s, e.value, %s, %s, 0 "
+        f"FROM {_ELEMENTS[connection.vendor]} RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [name, now, now, json.dumps(payloads, cls=DjangoJSONEncoder)])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    if _deliver_later is None:
+        raise ImproperlyConfigured("common.events has no delivery task: is `common` in INSTALLED_APPS?")
+    _deliver_later(event_ids)
+
+
+def _run_after_commit(name: str, handler: Handler, payload: dict) -> None:
+    try:
+        handler(payload)
+    except Exception:
+        # Best effort by design: the page catches up on its next snapshot.
+        logger.exception("After-commit handler %s for event %s failed", subscriber_name(handler), name)

@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from common import clock
@@ -30,3 +31,56 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in its publisher's transaction and delivered to subscribers after commit.
+
+    `delivered_at` is set once every subscriber has handled the event or been given up on;
+    until then the sweep hands the event to a worker again whenever it is overdue.
+    """
+
+    name = models.CharField(max_length=64)
+    # Dates, times and decimals arrive at subscribers as strings.
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=clock.now)
+    # Delivery runs that had a failing subscriber; the backoff grows with it.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=clock.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="outbox_undelivered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk}"
+
+
+class ReceiptStatus(models.TextChoices):
+    DONE = "done"
+    RETRYING = "retrying"
+    # Retries exhausted: the failure was handed to ops.
+    GAVE_UP = "gave_up"
+
+
+class EventReceipt(models.Model):
+    """How one subscriber handled one event; written in the subscriber's own transaction on success."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="receipts")
+    subscriber = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=ReceiptStatus.choices)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="uniq_event_receipt")]
+
+    def __str__(self):
+        return f"{self.subscriber} {self.status} ({self.event_id})"

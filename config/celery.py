@@ -36,4 +36,9 @@ def start_inprocess_worker():
         )
         threading.Thread(target=worker.start, name="celery-inprocess", daemon=True).start()
         _inprocess_worker = worker
+        # Embedded mode has no beat and its memory broker died with the previous process: events
+        # that process committed but never delivered are this worker's to deliver, whatever their age.
+        from common.tasks import events_sweep_task
+
+        events_sweep_task.delay(0)
         return worker

@@ -163,6 +163,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "slot-holds-expire": {"task": "dispatch.slots.tasks.slot_holds_expire_task", "schedule": 60.0},
     "silent-and-idle-drivers": {"task": "tracking.tasks.detect_silent_and_idle_drivers_task", "schedule": 60.0},
+    "events-sweep": {"task": "common.tasks.events_sweep_task", "schedule": 60.0},
+    "events-purge": {"task": "common.tasks.events_purge_task", "schedule": 3600.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so
 # background work leaves the request thread without needing Redis or a second process.

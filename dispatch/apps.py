@@ -14,17 +14,18 @@ class DispatchConfig(AppConfig):
         import dispatch.optimize.tasks  # noqa: F401
         import dispatch.planning.tasks  # noqa: F401
         import dispatch.slots.tasks  # noqa: F401
-        from common.events import subscribe
+        from common.events import ORDER_CANCELLED, ORDER_CREATED, subscribe
         from dispatch.planning.services.live import (
             STOP_STATUS_FOR_ORDER,
+            is_urgent,
             on_order_cancelled,
             on_order_created,
             on_order_progress,
         )
 
         # Live plans react to orders: urgent ones are inserted, cancelled ones leave their route.
-        subscribe("order_created", on_order_created)
-        subscribe("order_cancelled", on_order_cancelled)
+        subscribe(ORDER_CREATED, on_order_created, when=is_urgent)
+        subscribe(ORDER_CANCELLED, on_order_cancelled)
         # Stops follow the driver's progress, so live re-optimization keeps served stops fixed.
         for event in STOP_STATUS_FOR_ORDER:
             subscribe(event, partial(on_order_progress, event=event))

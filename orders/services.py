@@ -8,7 +8,16 @@ from django.db import IntegrityError, transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import FieldValidationError
-from common.events import publish_on_commit
+from common.events import (
+    ALTERNATIVE_CHOSEN,
+    DELIVERY_RATED,
+    INSTRUCTIONS_UPDATED,
+    ORDER_CREATED,
+    ORDER_STATUS_EVENTS,
+    ORDER_UPDATED,
+    publish_many_on_commit,
+    publish_on_commit,
+)
 from dispatch.network.selectors import hub_list
 from orders import events
 from orders.addresses import resolve_addresses
@@ -94,9 +103,9 @@ def _build_orders(*, actor: Actor, rows: list[dict]) -> list[Order]:
 def _insert(orders: list[Order], actor: Actor) -> None:
     Order.objects.bulk_create(orders)
     OrderEvent.objects.bulk_create([e for o in orders for e in _initial_events(o, actor)])
-    for order in orders:
-        # The facts subscribers filter on travel with the event, so a bulk import costs no query per order.
-        publish_on_commit("order_created", order_event_payload(order))
+    # One insert for the batch's events; the facts subscribers filter on travel with each event, so
+    # the worker settles a bulk import's events without a query per order.
+    publish_many_on_commit(ORDER_CREATED, [order_event_payload(order) for order in orders])
 
 
 def order_event_payload(order: Order) -> dict:
@@ -184,7 +193,7 @@ def order_update(*, actor: Actor, order: Order, changes: dict) -> Order:
         order.full_clean(exclude=["organization", "hub"])
         order.save()
         OrderEvent.objects.bulk_create([events.order_updated(order, actor.label, changed=sorted(changes))])
-        publish_on_commit("order_updated", {**order_event_payload(order), "changed": sorted(changes)})
+        publish_on_commit(ORDER_UPDATED, {**order_event_payload(order), "changed": sorted(changes)})
         if order.status == OrderStatus.CREATED and not order.address_issue:
             # The address was all that held it back.
             order = order_transition(actor=None, order=order, to_status=OrderStatus.VALIDATED)
@@ -228,7 +237,7 @@ def order_transition(
         event = events.status_changed(order, label, previous=previous, reason=reason, lat=lat, lng=lng, details=details)
         event.save()
         publish_on_commit(
-            f"order_{to_status}",
+            ORDER_STATUS_EVENTS[to_status],
             {
                 "order_id": order.pk,
                 "organization_id": order.organization_id,
@@ -272,7 +281,7 @@ def order_cancel(*, actor: Actor, order: Order, reason: str) -> Order:
 CUSTOMER = "customer"
 
 
-def _customer_change(order: Order, fields: dict, event: OrderEvent) -> Order:
+def _customer_change(order: Order, fields: dict, event: OrderEvent, name: str) -> Order:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         for name, value in fields.items():
@@ -280,7 +289,7 @@ def _customer_change(order: Order, fields: dict, event: OrderEvent) -> Order:
         locked.save(update_fields=[*fields, "updated_at"])
         event.order = locked
         event.save()
-        publish_on_commit(event.kind, {"order_id": locked.pk, "organization_id": locked.organization_id})
+        publish_on_commit(name, {"order_id": locked.pk, "organization_id": locked.organization_id})
     return locked
 
 
@@ -289,7 +298,7 @@ def order_instructions_set(*, order: Order, instructions: str) -> Order:
     if order.status in TERMINAL or order.status == OrderStatus.ARRIVED:
         raise CustomerActionRefused("Instructions can no longer be changed for this delivery.")
     event = events.customer_action(order, CUSTOMER, "instructions_updated", details={"instructions": instructions})
-    return _customer_change(order, {"instructions": instructions}, event)
+    return _customer_change(order, {"instructions": instructions}, event, INSTRUCTIONS_UPDATED)
 
 
 def order_alternative_choose(*, order: Order, alternative: str, detail: str) -> Order:
@@ -300,7 +309,12 @@ def order_alternative_choose(*, order: Order, alternative: str, detail: str) -> 
     event = events.customer_action(
         order, CUSTOMER, "alternative_chosen", details={"alternative": alternative, "detail": detail}
     )
-    return _customer_change(order, {"delivery_alternative": alternative, "delivery_alternative_detail": detail}, event)
+    return _customer_change(
+        order,
+        {"delivery_alternative": alternative, "delivery_alternative_detail": detail},
+        event,
+        ALTERNATIVE_CHOSEN,
+    )
 
 
 def order_rate(*, order: Order, rating: int, comment: str) -> Order:
@@ -309,4 +323,4 @@ def order_rate(*, order: Order, rating: int, comment: str) -> Order:
     if order.rating is not None:
         raise CustomerActionRefused("This delivery has already been rated.")
     event = events.customer_action(order, CUSTOMER, "delivery_rated", details={"rating": rating, "comment": comment})
-    return _customer_change(order, {"rating": rating, "rating_comment": comment}, event)
+    return _customer_change(order, {"rating": rating, "rating_comment": comment}, event, DELIVERY_RATED)

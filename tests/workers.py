@@ -50,3 +50,13 @@ def celery_worker_process(redis_url: str) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.STDOUT,
     )
     return worker, queue
+
+
+def wait_for(predicate, timeout=60.0) -> bool:
+    """Poll `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False

@@ -5,13 +5,24 @@ class TrackingConfig(AppConfig):
     name = "tracking"
 
     def ready(self):
-        from common.events import subscribe
+        from common import events
         from tracking import handlers
 
-        subscribe("order_failed", handlers.on_order_failed)
-        subscribe("order_created", handlers.on_order_address)
-        subscribe("order_updated", handlers.on_order_address)
-        subscribe("plan_optimized", handlers.on_plan_optimized)
-        # Live pages and the tower follow every status an order takes on the road.
-        for status in ("out_for_delivery", "arrived", "delivered", "failed", "rescheduled", "returned", "cancelled"):
-            subscribe(f"order_{status}", handlers.on_order_status_changed)
+        events.subscribe(events.ORDER_FAILED, handlers.on_order_failed)
+        events.subscribe(events.ORDER_CREATED, handlers.on_order_address, when=handlers.may_have_address_issue)
+        events.subscribe(events.ORDER_UPDATED, handlers.on_order_address, when=handlers.may_have_address_issue)
+        events.subscribe(events.PLAN_OPTIMIZED, handlers.on_plan_optimized)
+        # A reaction that failed its last retry is an exception for ops, in the control tower's feed.
+        events.on_delivery_failed(handlers.on_reaction_failed)
+        # Live pages and the tower follow every status an order takes on the road (best effort:
+        # a page that misses a push catches up on its next snapshot).
+        for name in (
+            events.ORDER_OUT_FOR_DELIVERY,
+            events.ORDER_ARRIVED,
+            events.ORDER_DELIVERED,
+            events.ORDER_FAILED,
+            events.ORDER_RESCHEDULED,
+            events.ORDER_RETURNED,
+            events.ORDER_CANCELLED,
+        ):
+            events.subscribe_after_commit(name, handlers.on_order_status_changed)

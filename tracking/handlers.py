@@ -1,11 +1,14 @@
 """Tracking's subscribers to domain events (registered in `TrackingConfig.ready()`).
 
 Live pages and the tower follow every status an order takes on the road; failed attempts,
-address issues and orders left out for capacity raise exceptions for ops.
+address issues, orders left out for capacity and reactions that failed their last retry raise
+exceptions for ops.
 """
 
 from django.db import transaction
 
+from accounts.models import Organization
+from common.events import FailedDelivery
 from common.realtime import tower_publish, tracking_publish
 from dispatch.models import PlanUnassigned
 from orders.models import Order
@@ -41,9 +44,12 @@ def on_order_failed(payload: dict) -> None:
     )
 
 
+def may_have_address_issue(payload: dict) -> bool:
+    """An event that says the address is fine needs no look at the order."""
+    return bool(payload.get("address_issue", True))
+
+
 def on_order_address(payload: dict) -> None:
-    if not payload.get("address_issue", True):
-        return  # the event says the address is fine: no need to load the order
     order = Order.objects.select_related("organization").get(pk=payload["order_id"])
     if order.address_issue:
         exception_raise(
@@ -68,3 +74,20 @@ def on_plan_optimized(payload: dict) -> None:
             message=f"{count} orders of the {plan.date} plan do not fit the fleet's capacity.",
             severity="warning",
         )
+
+
+def on_reaction_failed(failure: FailedDelivery) -> None:
+    """A domain event's reaction failed its last retry: ops see it in the exception feed."""
+    organization = Organization.objects.filter(pk=failure.payload.get("organization_id")).first()
+    if organization is None:
+        return  # not an organization's event: the outbox's error log is where it shows
+    order = Order.objects.filter(pk=failure.payload.get("order_id"), organization=organization).first()
+    exception_raise(
+        organization=organization,
+        kind="reaction_failed",
+        cause=f"reaction_failed:event:{failure.event_id}:{failure.subscriber}"[:120],
+        message=f"Event {failure.name} #{failure.event_id}: {failure.subscriber} failed {failure.attempts} times "
+        f"({failure.error})",
+        order=order,
+        severity="critical",
+    )

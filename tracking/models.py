@@ -1,6 +1,6 @@
 from django.db import models
 
-from common import clock
+from common import clock, events
 from common.lifecycle import AppendOnlyModel, Lifecycle
 from tracking.errors import InvalidExceptionTransition
 
@@ -72,6 +72,7 @@ class ExceptionKind(models.TextChoices):
     FAILED_ATTEMPT = "failed_attempt", "Failed attempt"
     ADDRESS_ISSUE = "address_issue", "Address issue"
     CAPACITY_OVERFLOW = "capacity_overflow", "Capacity overflow"
+    REACTION_FAILED = "reaction_failed", "Reaction failed"
 
 
 class Severity(models.TextChoices):
@@ -92,8 +93,8 @@ EXCEPTION_TRANSITIONS = {
     ExceptionStatus.RESOLVED: frozenset(),
 }
 EXCEPTION_EVENTS = {
-    ExceptionStatus.ACKNOWLEDGED: "exception_acknowledged",
-    ExceptionStatus.RESOLVED: "exception_resolved",
+    ExceptionStatus.ACKNOWLEDGED: events.EXCEPTION_ACKNOWLEDGED,
+    ExceptionStatus.RESOLVED: events.EXCEPTION_RESOLVED,
 }
 EXCEPTION_LIFECYCLE = Lifecycle("exception", EXCEPTION_TRANSITIONS, EXCEPTION_EVENTS, error=InvalidExceptionTransition)
 

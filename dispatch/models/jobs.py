@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.db import models
 
-from common import clock
+from common import clock, events
 from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle, presented
 
 
@@ -25,11 +25,11 @@ JOB_TRANSITIONS: dict[str, frozenset[str]] = {
     J.SUCCEEDED: frozenset(),
 }
 JOB_EVENTS = {
-    J.QUEUED: "optimization_job_queued",
-    J.RUNNING: "optimization_job_running",
-    J.SUCCEEDED: "optimization_job_succeeded",
-    J.FAILED: "optimization_job_failed",
-    J.CANCELLED: "optimization_job_cancelled",
+    J.QUEUED: events.OPTIMIZATION_JOB_QUEUED,
+    J.RUNNING: events.OPTIMIZATION_JOB_RUNNING,
+    J.SUCCEEDED: events.OPTIMIZATION_JOB_SUCCEEDED,
+    J.FAILED: events.OPTIMIZATION_JOB_FAILED,
+    J.CANCELLED: events.OPTIMIZATION_JOB_CANCELLED,
 }
 
 

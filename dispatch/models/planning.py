@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common import events
 from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle, presented
 from common.models import TimeStampedModel
 
@@ -33,10 +34,10 @@ PLAN_TRANSITIONS: dict[str, frozenset[str]] = {
     P.DISPATCHED: frozenset(),
 }
 PLAN_EVENTS = {
-    P.OPTIMIZING: "plan_optimizing",
-    P.OPTIMIZED: "plan_optimized",
-    P.FAILED: "plan_failed",
-    P.DISPATCHED: "plan_dispatched",
+    P.OPTIMIZING: events.PLAN_OPTIMIZING,
+    P.OPTIMIZED: events.PLAN_OPTIMIZED,
+    P.FAILED: events.PLAN_FAILED,
+    P.DISPATCHED: events.PLAN_DISPATCHED,
 }
 # A plan in these statuses holds its orders: they are not offered to another plan.
 ACTIVE_STATUSES = frozenset({P.DRAFT, P.OPTIMIZING, P.OPTIMIZED, P.DISPATCHED})
@@ -176,7 +177,7 @@ STOP_TRANSITIONS: dict[str, frozenset[str]] = {
     SS.DONE: frozenset(),
     SS.DROPPED: frozenset(),
 }
-STOP_EVENTS = {SS.IN_PROGRESS: "stop_in_progress", SS.DONE: "stop_done", SS.DROPPED: "stop_dropped"}
+STOP_EVENTS = {SS.IN_PROGRESS: events.STOP_IN_PROGRESS, SS.DONE: events.STOP_DONE, SS.DROPPED: events.STOP_DROPPED}
 
 
 class InvalidStopTransition(InvalidTransition):

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from common import events
 from common.lifecycle import HistoryEvent, InvalidTransition, Lifecycle
 from common.models import TimeStampedModel
 from dispatch.models.network import WEEKDAYS, Hub
@@ -101,7 +102,11 @@ HOLD_TRANSITIONS: dict[str, frozenset[str]] = {
     H.RELEASED: frozenset(),
     H.EXPIRED: frozenset(),
 }
-HOLD_EVENTS = {H.CONFIRMED: "slot_hold_confirmed", H.RELEASED: "slot_hold_released", H.EXPIRED: "slot_hold_expired"}
+HOLD_EVENTS = {
+    H.CONFIRMED: events.SLOT_HOLD_CONFIRMED,
+    H.RELEASED: events.SLOT_HOLD_RELEASED,
+    H.EXPIRED: events.SLOT_HOLD_EXPIRED,
+}
 
 
 class InvalidHoldTransition(InvalidTransition):

@@ -3,7 +3,6 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from dispatch.planning.services.live import PLAN_ORDER_CREATED_TASK, plan_order_created
 from dispatch.planning.services.plans import PLAN_OPTIMIZE_TASK, plan_optimize_run, plan_sweep_stale
 
 
@@ -21,10 +20,3 @@ def plan_optimize_task(self, plan_id: int) -> str:
 def plan_sweep_stale_task() -> list[int]:
     """Periodic: show optimizations whose worker died as failed (retry button on the board)."""
     return plan_sweep_stale()
-
-
-@shared_task(name=PLAN_ORDER_CREATED_TASK, acks_late=True)
-def plan_order_created_task(order_id: int) -> int | None:
-    """Insert an urgent order into a live route (does nothing when it is already on one)."""
-    plan = plan_order_created(order_id=order_id)
-    return plan.pk if plan else None

@@ -25,6 +25,7 @@ SUGGESTIONS = {
     "failed_attempt": ["Offer the customer the next slots", "Return the parcel to the hub"],
     "address_issue": ["Confirm the address with the customer", "Ask the merchant for coordinates"],
     "capacity_overflow": ["Add a vehicle or a wave", "Move orders to another day"],
+    "reaction_failed": ["Look up the event id in the worker logs", "Make the change by hand (e.g. remove the stop)"],
 }
 
 
@@ -51,7 +52,7 @@ def exception_raise(
             )
             exception_raised(exception, note=message).save()
             _announce(exception, "exception.raised")
-            events.publish_on_commit("exception_raised", {"exception_id": exception.pk, "kind": kind})
+            events.publish_on_commit(events.EXCEPTION_RAISED, {"exception_id": exception.pk, "kind": kind})
     except IntegrityError:
         return None  # raised concurrently by another worker: that one stands
     return exception

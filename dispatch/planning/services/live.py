@@ -8,12 +8,12 @@ never move: they are left out of the problem and each vehicle starts after the l
 
 import logging
 
-from celery import signature
 from django.db import transaction
 
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
+from common.events import ORDER_ARRIVED, ORDER_DELIVERED, ORDER_FAILED
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
@@ -29,8 +29,6 @@ from routing.adapter import REASON_MESSAGES, Crew, build_problem, read_solution
 logger = logging.getLogger(__name__)
 URGENT_PRIORITY = 80
 LIVE_BUDGET_S = 1.0
-# Enqueued by name: the tasks module imports the services, never the reverse.
-PLAN_ORDER_CREATED_TASK = "dispatch.planning.tasks.plan_order_created_task"
 
 
 def _live_reoptimise(plan: Plan, routes: dict[int, Route], stops: list[Stop], *, new_order=None, broken=None) -> None:
@@ -187,10 +185,14 @@ def route_breakdown(*, actor: Actor, plan: Plan, route_id: int, expected_version
     return plan
 
 
+def is_urgent(payload: dict) -> bool:
+    """Only urgent orders can join a live route; an event without a priority is checked in full."""
+    return payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY
+
+
 def on_order_created(payload: dict) -> None:
-    """Domain event subscriber: only urgent orders start a (background) insertion."""
-    if payload.get("priority", URGENT_PRIORITY) >= URGENT_PRIORITY:
-        transaction.on_commit(lambda: signature(PLAN_ORDER_CREATED_TASK).delay(payload["order_id"]))
+    """Outbox subscriber (urgent orders only, see `is_urgent`): insert into a live route."""
+    plan_order_created(order_id=payload["order_id"])
 
 
 def on_order_cancelled(payload: dict) -> None:
@@ -199,9 +201,9 @@ def on_order_cancelled(payload: dict) -> None:
 
 # The driver's progress on an order moves its stop: arrived = under way, delivered or failed = done.
 STOP_STATUS_FOR_ORDER = {
-    "order_arrived": StopStatus.IN_PROGRESS,
-    "order_delivered": StopStatus.DONE,
-    "order_failed": StopStatus.DONE,
+    ORDER_ARRIVED: StopStatus.IN_PROGRESS,
+    ORDER_DELIVERED: StopStatus.DONE,
+    ORDER_FAILED: StopStatus.DONE,
 }
 
 

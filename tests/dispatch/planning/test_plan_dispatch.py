@@ -4,7 +4,9 @@ import pytest
 
 from common import events
 from common.errors import DomainError
-from common.events import publish_on_commit, subscribe
+from common.events import ORDER_CANCELLED, ORDER_CREATED, PLAN_DISPATCHED, publish_on_commit, subscribe
+from common.models import OutboxEvent
+from common.tasks import events_deliver_task
 from dispatch.models import Plan, PlanUnassigned, Route, Stop
 from dispatch.planning.services.live import route_breakdown
 from dispatch.planning.services.plans import plan_create, plan_dispatch
@@ -31,8 +33,8 @@ def test_dispatch_moves_orders_and_announces_the_plan(
     actor, hub, plan, django_capture_on_commit_callbacks, monkeypatch
 ):
     seen = []
-    monkeypatch.setitem(events._subscribers, "plan_dispatched", [])
-    subscribe("plan_dispatched", seen.append)
+    monkeypatch.setitem(events._subscribers, PLAN_DISPATCHED, [])
+    subscribe(PLAN_DISPATCHED, seen.append)
 
     with django_capture_on_commit_callbacks(execute=True):
         result = plan_dispatch(actor=actor, plan=plan, expected_version=plan.version)
@@ -66,8 +68,8 @@ def test_urgent_order_is_inserted_into_a_live_route(hub, dispatched, django_capt
     normal = OrderFactory(hub=hub, priority=10)
 
     with django_capture_on_commit_callbacks(execute=True):
-        publish_on_commit("order_created", {"order_id": urgent.pk, "organization_id": hub.organization_id})
-        publish_on_commit("order_created", {"order_id": normal.pk, "organization_id": hub.organization_id})
+        publish_on_commit(ORDER_CREATED, {"order_id": urgent.pk, "organization_id": hub.organization_id})
+        publish_on_commit(ORDER_CREATED, {"order_id": normal.pk, "organization_id": hub.organization_id})
 
     stop = Stop.objects.get(order=urgent)
     assert stop.route.plan_id == dispatched.pk
@@ -90,6 +92,42 @@ def test_cancelled_order_leaves_its_route_which_is_retimed(actor, dispatched, dj
     route.refresh_from_db()
     assert stop.status == "dropped"
     assert route.load_parcels == before - 1
+    assert Plan.objects.get(pk=dispatched.pk).stop_count == 5
+
+
+@pytest.fixture
+def tasks_queued():
+    """Tasks go to the broker instead of running inline (no worker of this test consumes them)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+    app.control.purge()  # a worker of a later test must not pick these up
+
+
+def test_the_cancel_request_returns_before_its_stop_leaves_the_route(
+    merchant_client, dispatched, tasks_queued, django_capture_on_commit_callbacks
+):
+    """The re-plan is the worker's job: the request only records the cancellation and its event."""
+    stop = Stop.objects.filter(route__plan=dispatched).order_by("route_id", "sequence").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = merchant_client.post(f"/api/orders/{stop.order_id}/cancel", {"reason": "moved"}, format="json")
+
+    assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+    assert Stop.objects.get(pk=stop.pk).status == "planned"
+    event = OutboxEvent.objects.get(name=ORDER_CANCELLED, delivered_at__isnull=True)
+    assert event.payload == {
+        "order_id": stop.order_id,
+        "organization_id": dispatched.organization_id,
+        "from": "dispatched",
+        "reason": "moved",
+    }
+
+    events_deliver_task.apply(args=[[event.pk]])  # what the worker runs
+
+    assert Stop.objects.get(pk=stop.pk).status == "dropped"
     assert Plan.objects.get(pk=dispatched.pk).stop_count == 5
 
 

@@ -9,18 +9,9 @@ import pytest
 from dispatch.models import Plan, PlanStatus
 from dispatch.planning.services.plans import plan_create, plan_optimize, plan_sweep_stale
 from tests.factories.fleet import DAY, small_fleet
-from tests.workers import celery_worker_process
+from tests.workers import celery_worker_process, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
