@@ -9,8 +9,8 @@ from dispatch.models import Plan, PlanStatus
 from dispatch.models.jobs import JobStatus, OptimizationJob
 from dispatch.optimize.tasks import optimization_job_run_task, optimization_jobs_sweep_stale_task
 from dispatch.planning.tasks import plan_sweep_stale_task
-from tests.factories.fleet import OptimizationJobFactory, PlanFactory, small_fleet
 from tests.dispatch.optimize.test_optimize_api import problem
+from tests.factories.fleet import OptimizationJobFactory, PlanFactory, small_fleet
 
 pytestmark = pytest.mark.django_db
 PLAN_STALE = "The optimizer stopped responding (its worker was lost). Retry to optimize again."
