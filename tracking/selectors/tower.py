@@ -93,6 +93,8 @@ def tower_routes(*, organization, day: dt.date) -> list[Route]:
 
 @dataclass(frozen=True)
 class TowerSnapshot:
+    """What `TowerSnapshotSerializer` turns into the tower's `snapshot` message."""
+
     date: dt.date
     hubs: QuerySet[Hub]
     drivers: list[DriverOnMap]

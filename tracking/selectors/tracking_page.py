@@ -20,6 +20,8 @@ def order_live_stop(order) -> Stop | None:
 
 @dataclass(frozen=True)
 class TrackingSnapshot:
+    """What `TrackingSnapshotSerializer` turns into the page's `snapshot` (no `eta` before an estimate)."""
+
     status: str
     eta: StopEta | None = None
     driver: DriverOnMap | None = None
