@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
         "OrderTypeEnum": "orders.models.OrderType",
         "VehicleTypeEnum": "dispatch.models.VehicleType",
         "OrderStatusEnum": "orders.lifecycle.OrderStatus",
+        "PlanStatusEnum": "dispatch.models.PlanStatus",
+        "ExceptionKindEnum": "tracking.models.ExceptionKind",
     },
 }
 # Bulk requests carry up to 1,000+ orders; anything much larger is refused before parsing.

@@ -22,6 +22,7 @@ from orders.selectors import order_by_tracking_token
 from tracking.protocol import driver_for_user, position_messages_receive
 from tracking.selectors.tower import tower_snapshot
 from tracking.selectors.tracking_page import tracking_snapshot
+from tracking.serializers import TowerSnapshotSerializer, TrackingSnapshotSerializer
 
 TOWER_ROLES = frozenset({"admin", "dispatcher", "viewer"})
 FORBIDDEN = 4403
@@ -131,7 +132,7 @@ def _tower_organization(user):
 
 @database_sync_to_async
 def _tower_snapshot(organization, day):
-    return tower_snapshot(organization=organization, day=day)
+    return TowerSnapshotSerializer(tower_snapshot(organization=organization, day=day)).data
 
 
 def _day_from(scope) -> dt.date | None:
@@ -162,7 +163,7 @@ def _order_for_token(token: str):
 
 @database_sync_to_async
 def _tracking_snapshot(order):
-    return tracking_snapshot(order)
+    return TrackingSnapshotSerializer(tracking_snapshot(order)).data
 
 
 class TrackingPageConsumer(ForwardingConsumer):

@@ -1,18 +1,49 @@
-"""What live screens are sent of positions and exceptions, and which order statuses close a stop.
+"""Which order statuses close a stop, and the per-position messages built on the hot path.
 
-Snapshots (sent on connect) and pushes (sent as things change) use the same shapes, so a
-reconnect shows what the pushes had built up.
+A driver seen on a map has one shape, defined in `tracking/serializers.py`: the snapshots
+serialize it (`DriverPositionSerializer`, `CustomerDriverSerializer`); pushes add the next stop
+(`DriverPositionPushSerializer`). Every position a phone sends is pushed to the tower, the board
+and a customer's page, and building those messages with DRF serializers costs 7 times the dict
+literals below with reused serializer instances, over 50 times with one per message
+(`bench/live_payloads.py`). So the pushes keep the literals; tests/tracking/test_live_shapes.py
+asserts that both give the same JSON.
 """
 
-from tracking.models import DeliveryException
+from dataclasses import dataclass
 
 POSITION_FIELDS = ("lat", "lng", "accuracy_m", "speed_mps", "heading_deg", "battery_pct")
 FAILED_STATUSES = frozenset({"failed", "returned", "rescheduled"})
 CLOSED_STATUSES = FAILED_STATUSES | {"delivered", "cancelled"}
 
 
+@dataclass(frozen=True, slots=True)
+class DriverOnMap:
+    """A driver and their newest fix, with where the tower files them (what the driver serializers read)."""
+
+    driver: object
+    fix: object
+    hub_id: int | None = None
+    route_id: int | None = None
+    next_stop_id: int | None = None
+    next_order_id: int | None = None
+
+
 def position_values(fix) -> dict:
     return {"recorded_at": fix.recorded_at.isoformat(), **{name: getattr(fix, name) for name in POSITION_FIELDS}}
+
+
+def driver_position_message(driver, values: dict, *, hub_id: int | None, stop) -> dict:
+    """`driver.position` for the staff's maps, `values` from `position_values`; `stop` is the next one."""
+    return {
+        "type": "driver.position",
+        "driver_id": driver.pk,
+        "driver_name": driver.name,
+        "hub_id": hub_id,
+        "route_id": stop.route_id if stop else None,
+        "next_stop_id": stop.pk if stop else None,
+        "next_order_id": stop.order_id if stop else None,
+        **values,
+    }
 
 
 def customer_driver(driver, values: dict) -> dict:
@@ -23,20 +54,4 @@ def customer_driver(driver, values: dict) -> dict:
         "lng": values["lng"],
         "heading_deg": values.get("heading_deg"),
         "recorded_at": values["recorded_at"],
-    }
-
-
-def exception_payload(exception: DeliveryException) -> dict:
-    return {
-        "id": exception.pk,
-        "kind": exception.kind,
-        "severity": exception.severity,
-        "status": exception.status,
-        "message": exception.message,
-        "suggested_actions": exception.suggested_actions,
-        "order_id": exception.order_id,
-        "route_id": exception.route_id,
-        "driver_id": exception.driver_id,
-        "assigned_to": exception.assigned_to.username if exception.assigned_to else None,
-        "created_at": exception.created_at.isoformat(),
     }

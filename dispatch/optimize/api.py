@@ -56,6 +56,15 @@ class JobSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(f"/api/optimize/jobs/{job.pk}")
 
 
+class VroomSolutionSerializer(serializers.Serializer):
+    """VROOM's output document (documents the inline answer; built by `routing.format_solution`)."""
+
+    code = serializers.IntegerField(help_text="0: solved")
+    summary = serializers.DictField(help_text="Totals: cost, routes, unassigned, duration, distance...")
+    unassigned = serializers.ListField(child=serializers.DictField(), help_text="Each with id, type and reason")
+    routes = serializers.ListField(child=serializers.DictField(), help_text="Each with vehicle, steps and totals")
+
+
 class OptimizeApi(OrganizationApi):
     @extend_schema(
         operation_id="optimize",
@@ -69,7 +78,7 @@ class OptimizeApi(OrganizationApi):
             OpenApiParameter("mode", str, enum=["auto", "async"]),
         ],
         request=dict,
-        responses={200: dict, 202: JobSerializer},
+        responses={200: VroomSolutionSerializer, 202: JobSerializer},
         examples=[EXAMPLE],
     )
     def post(self, request):

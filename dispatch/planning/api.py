@@ -18,18 +18,12 @@ from common import clock
 from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.network import selectors
-from dispatch.planning.selectors import (
-    driver_routes,
-    plan_get,
-    plan_list,
-    plan_snapshot,
-    plan_summary,
-    route_detail,
-)
+from dispatch.planning.selectors import driver_routes, plan_get, plan_list
+from dispatch.planning.serializers import DriverRoutesSerializer, PlanSerializer, PlanSummarySerializer
 from dispatch.planning.services import edits, live, plans
 
 TAG = ["plans"]
-PLAN_RESPONSE = OpenApiResponse(OpenApiTypes.OBJECT, description="The plan with routes, stops, totals, unassigned")
+PLAN_RESPONSE = OpenApiResponse(PlanSerializer, description="The plan with routes, stops, totals, unassigned")
 ERRORS = {
     400: OpenApiResponse(description="Field errors"),
     404: OpenApiResponse(description="No such plan in your organization"),
@@ -54,7 +48,7 @@ class PlanApi(OrganizationApi):
     def answer(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         # A read never writes: a plan whose worker died shows as failed until the sweep records it.
         plan = self.plan(pk).as_read(now=clock.now(), after_s=plans.STALE_AFTER_S)
-        return Response(plan_snapshot(plan), status=status_code)
+        return Response(PlanSerializer(plan).data, status=status_code)
 
     def valid(self, serializer_class, data=None):
         serializer = serializer_class(data=self.request.data if data is None else data)
@@ -76,7 +70,7 @@ class PlanCollectionApi(PlanApi):
         operation_id="plans_list",
         summary="List plans",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE), OpenApiParameter("hub_id", OpenApiTypes.INT)],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: PlanSummarySerializer(many=True)},
     )
     def get(self, request):
         date = _query_date(request.query_params.get("date"))
@@ -84,7 +78,7 @@ class PlanCollectionApi(PlanApi):
         if request.query_params.get("hub_id", "").isdigit():
             plans = plans.filter(hub_id=int(request.query_params["hub_id"]))
         page = self.paginate_queryset(plans)
-        return self.get_paginated_response([plan_summary(p) for p in page])
+        return self.get_paginated_response(PlanSummarySerializer(page, many=True).data)
 
     @extend_schema(
         tags=TAG,
@@ -296,18 +290,10 @@ class DriverRoutesApi(OrganizationApi):
         operation_id="driver_routes",
         summary="The signed-in driver's routes of a day",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Default: today at the hub")],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: DriverRoutesSerializer},
     )
     def get(self, request):
         today = clock.now().astimezone(ZoneInfo(self.organization.timezone)).date()
         day = _query_date(request.query_params.get("date")) or today
         routes = driver_routes(organization=self.organization, user=request.user, date=day)
-        return Response(
-            {
-                "date": day.isoformat(),
-                "routes": [
-                    {**route_detail(r), "plan_id": r.plan_id, "hub": r.plan.hub.name, "wave": r.plan.wave}
-                    for r in routes
-                ],
-            }
-        )
+        return Response(DriverRoutesSerializer({"date": day, "routes": routes}).data)

@@ -7,7 +7,8 @@ from accounts.tenancy import actor_from_request_user
 from common import clock
 from common.realtime import board_group
 from dispatch.network.selectors import hub_list
-from dispatch.planning.selectors import board_snapshot
+from dispatch.planning.selectors import board_plans
+from dispatch.planning.serializers import BoardSnapshotSerializer
 
 BOARD_ROLES = frozenset({"admin", "dispatcher", "viewer"})
 
@@ -25,7 +26,8 @@ def _board_access(user, hub_id: int):
 
 @database_sync_to_async
 def _snapshot(organization, hub_id: int) -> dict:
-    return board_snapshot(organization=organization, hub_id=hub_id, since=clock.now().date())
+    plans = board_plans(organization=organization, hub_id=hub_id, since=clock.now().date())
+    return BoardSnapshotSerializer({"hub_id": hub_id, "plans": plans}).data
 
 
 class DispatchBoardConsumer(AsyncJsonWebsocketConsumer):

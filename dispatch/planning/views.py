@@ -23,8 +23,8 @@ from dispatch.planning.selectors import (
     next_planning_day,
     plan_get,
     plan_list,
-    plan_snapshot,
 )
+from dispatch.planning.serializers import PlanSerializer
 from dispatch.planning.services.plans import plan_create
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
@@ -94,7 +94,7 @@ def plan_board(request, pk):
         raise Http404("No such plan.") from None
     # A read never writes: a dead worker's plan shows as failed, with a retry button, until swept.
     plan = plan.as_read(now=clock.now(), after_s=STALE_AFTER_S)
-    context = {"plan": plan, "snapshot": plan_snapshot(plan), "can_write": request.actor.can_write()}
+    context = {"plan": plan, "snapshot": PlanSerializer(plan).data, "can_write": request.actor.can_write()}
     return render(request, "dispatch/board.html", context)
 
 

@@ -12,16 +12,8 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.tenancy import OrganizationApi
 from tracking.models import DeliveryException
-from tracking.payloads import exception_payload
+from tracking.serializers import DeliveryExceptionSerializer
 from tracking.services.exceptions import exception_acknowledge, exception_assign, exception_resolve
-
-
-class ExceptionOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    severity = serializers.CharField()
-    status = serializers.CharField()
-    message = serializers.CharField()
 
 
 class NoteSerializer(serializers.Serializer):
@@ -41,7 +33,7 @@ class ExceptionActionApi(OrganizationApi):
     def perform(self, exception, data):
         raise ImproperlyConfigured(f"{type(self).__name__} must define perform()")
 
-    @extend_schema(request=NoteSerializer, responses=ExceptionOutputSerializer, tags=["tower"])
+    @extend_schema(request=NoteSerializer, responses=DeliveryExceptionSerializer, tags=["tower"])
     def post(self, request, pk):
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -49,7 +41,7 @@ class ExceptionActionApi(OrganizationApi):
         if exception is None:
             raise Http404("No such exception.")
         changed = self.perform(exception, serializer.validated_data)
-        return Response(exception_payload(changed))
+        return Response(DeliveryExceptionSerializer(changed).data)
 
 
 class ExceptionAcknowledgeApi(ExceptionActionApi):
@@ -67,7 +59,7 @@ class ExceptionAssignApi(ExceptionActionApi):
 
     input_serializer = AssignSerializer
 
-    @extend_schema(request=AssignSerializer, responses=ExceptionOutputSerializer, tags=["tower"])
+    @extend_schema(request=AssignSerializer, responses=DeliveryExceptionSerializer, tags=["tower"])
     def post(self, request, pk):
         return super().post(request, pk)
 

@@ -1,22 +1,24 @@
 """The control tower's reads: the day's snapshot (hubs, drivers, routes, KPIs, open exceptions).
 
-The tower page renders it and `/ws/tower/` sends it on connect; pushes then keep it current.
+The tower page renders it and `/ws/tower/` sends it on connect (`TowerSnapshotSerializer`);
+pushes then keep it current.
 """
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch, QuerySet
 
 from common import clock
-from dispatch.models import PlanStatus, Route, Stop, StopStatus
+from dispatch.models import Hub, PlanStatus, Route, Stop, StopStatus
 from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import plan_list
 from orders.models import OrderEvent
 from orders.selectors import order_list
 from tracking.models import DeliveryException, ExceptionStatus, LatestPosition, StopEta
-from tracking.payloads import FAILED_STATUSES, exception_payload, position_values
+from tracking.payloads import FAILED_STATUSES, DriverOnMap
 
 # The tower shows drivers heard from within this long.
 DRIVER_RECENT = dt.timedelta(hours=12)
@@ -78,85 +80,51 @@ def stop_state(stop: Stop, stop_eta: StopEta | None) -> str:
 
 
 def tower_routes(*, organization, day: dt.date) -> list[Route]:
+    """The day's dispatched routes, each with its stops in order (dropped ones left out) and their ETAs."""
     plans = plan_list(organization=organization, date=day).filter(status=PlanStatus.DISPATCHED)
+    stops = Stop.objects.exclude(status=StopStatus.DROPPED).select_related("order", "eta").order_by("sequence")
     return list(
         Route.objects.filter(plan__in=plans)
         .select_related("plan", "driver", "vehicle")
-        .prefetch_related("stops__order", "stops__eta")
+        .prefetch_related(Prefetch("stops", queryset=stops))
         .order_by("plan__hub_id", "pk")
     )
 
 
-def route_payload(route: Route) -> dict:
-    stops = sorted((s for s in route.stops.all() if s.status != StopStatus.DROPPED), key=lambda s: s.sequence)
-    rows = []
-    for stop in stops:
-        stop_eta = getattr(stop, "eta", None)
-        rows.append(
-            {
-                "id": stop.pk,
-                "order_id": stop.order_id,
-                "reference": stop.order.merchant_reference,
-                "sequence": stop.sequence,
-                "lat": stop.order.lat,
-                "lng": stop.order.lng,
-                "status": stop.status,
-                "order_status": stop.order.status,
-                "state": stop_state(stop, stop_eta),
-                "planned_arrival": stop.planned_arrival.isoformat(),
-                "eta": stop_eta.eta.isoformat() if stop_eta else None,
-                "late": bool(stop_eta and stop_eta.late),
-            }
-        )
-    done = sum(1 for row in rows if row["state"] in ("delivered", "failed"))
-    return {
-        "id": route.pk,
-        "plan_id": route.plan_id,
-        "hub_id": route.plan.hub_id,
-        "color": route.color,
-        "driver_id": route.driver_id,
-        "driver_name": route.driver.name if route.driver else None,
-        "vehicle": route.vehicle.name,
-        "done": done,
-        "total": len(rows),
-        "stops": rows,
-    }
+@dataclass(frozen=True)
+class TowerSnapshot:
+    """What `TowerSnapshotSerializer` turns into the tower's `snapshot` message."""
+
+    date: dt.date
+    hubs: QuerySet[Hub]
+    drivers: list[DriverOnMap]
+    routes: list[Route]
+    kpis: dict
+    exceptions: QuerySet[DeliveryException]
 
 
-def tower_snapshot(*, organization, day: dt.date | None = None) -> dict:
+def tower_snapshot(*, organization, day: dt.date | None = None) -> TowerSnapshot:
     """Everything the control tower draws on connect: hubs, drivers, routes, KPIs, open exceptions."""
     day = day or organization_today(organization)
-    routes = [route_payload(route) for route in tower_routes(organization=organization, day=day)]
-    route_of_driver = {route["driver_id"]: route for route in routes if route["driver_id"]}
-    drivers = []
+    routes = tower_routes(organization=organization, day=day)
+    # A driver with several routes that day is filed under the last one.
+    route_of_driver = {route.driver_id: route for route in routes if route.driver_id}
     latest = LatestPosition.objects.filter(
         organization=organization, recorded_at__gte=clock.now() - DRIVER_RECENT
     ).select_related("driver")
+    drivers = []
     for position in latest:
         route = route_of_driver.get(position.driver_id)
-        drivers.append(
-            {
-                "type": "driver.position",
-                "driver_id": position.driver_id,
-                "driver_name": position.driver.name,
-                "hub_id": route["hub_id"] if route else position.driver.home_hub_id,
-                "route_id": route["id"] if route else None,
-                **position_values(position),
-            }
-        )
-    hubs = [
-        {"id": hub.pk, "name": hub.name, "code": hub.code, "lat": hub.lat, "lng": hub.lng, "timezone": hub.timezone}
-        for hub in hub_list(organization=organization)
-    ]
-    return {
-        "type": "snapshot",
-        "date": day.isoformat(),
-        "hubs": hubs,
-        "drivers": drivers,
-        "routes": routes,
-        "kpis": kpis_for_day(organization=organization, day=day),
-        "exceptions": [exception_payload(e) for e in exception_list_open(organization=organization)[:200]],
-    }
+        hub_id = route.plan.hub_id if route else position.driver.home_hub_id
+        drivers.append(DriverOnMap(position.driver, position, hub_id=hub_id, route_id=route.pk if route else None))
+    return TowerSnapshot(
+        date=day,
+        hubs=hub_list(organization=organization),
+        drivers=drivers,
+        routes=routes,
+        kpis=kpis_for_day(organization=organization, day=day),
+        exceptions=exception_list_open(organization=organization)[:200],
+    )
 
 
 def exception_list_open(*, organization):

@@ -1,8 +1,10 @@
 """The customer's tracking page reads: status, the ETA window, and the driver only when heading here."""
 
+from dataclasses import dataclass
+
 from dispatch.models import PlanStatus, Stop, StopStatus
 from tracking.models import LatestPosition, StopEta
-from tracking.payloads import CLOSED_STATUSES, customer_driver, position_values
+from tracking.payloads import CLOSED_STATUSES, DriverOnMap
 from tracking.selectors.itinerary import next_stop
 
 
@@ -16,27 +18,26 @@ def order_live_stop(order) -> Stop | None:
     )
 
 
-def tracking_snapshot(order) -> dict:
+@dataclass(frozen=True)
+class TrackingSnapshot:
+    """What `TrackingSnapshotSerializer` turns into the page's `snapshot` (no `eta` before an estimate)."""
+
+    status: str
+    eta: StopEta | None = None
+    driver: DriverOnMap | None = None
+
+
+def tracking_snapshot(order) -> TrackingSnapshot:
     """What the customer's page shows: status, the ETA window, and the driver only when heading here."""
-    snapshot = {
-        "type": "snapshot",
-        "status": order.status,
-        "eta_window_start": None,
-        "eta_window_end": None,
-        "driver": None,
-    }
     stop = order_live_stop(order)
     if stop is None or order.status in CLOSED_STATUSES or stop.status == StopStatus.DONE:
-        return snapshot
+        return TrackingSnapshot(order.status)
     stop_eta = StopEta.objects.filter(stop=stop).first()
-    if stop_eta is not None:
-        snapshot["eta_window_start"] = stop_eta.window_start.isoformat()
-        snapshot["eta_window_end"] = stop_eta.window_end.isoformat()
     driver = stop.route.driver
     if driver is None:
-        return snapshot
+        return TrackingSnapshot(order.status, stop_eta)
     heading = next_stop(driver)
     position = LatestPosition.objects.filter(driver=driver).first()
     if heading is not None and heading.pk == stop.pk and position is not None:
-        snapshot["driver"] = customer_driver(driver, position_values(position))
-    return snapshot
+        return TrackingSnapshot(order.status, stop_eta, DriverOnMap(driver, position))
+    return TrackingSnapshot(order.status, stop_eta)

@@ -13,7 +13,7 @@ from common import clock, events
 from common.lifecycle import actor_label, transition
 from common.realtime import tower_publish
 from tracking.models import EXCEPTION_LIFECYCLE, DeliveryException, ExceptionEvent, ExceptionStatus
-from tracking.payloads import exception_payload
+from tracking.serializers import DeliveryExceptionSerializer
 
 # After a cause was resolved it may be raised again, but not before this: no floods.
 REARM_AFTER = dt.timedelta(minutes=30)
@@ -59,7 +59,8 @@ def exception_raise(
 
 
 def _announce(exception: DeliveryException, push_type: str) -> None:
-    tower_publish(exception.organization_id, {"type": push_type, "exception": exception_payload(exception)})
+    exception_data = DeliveryExceptionSerializer(exception).data
+    tower_publish(exception.organization_id, {"type": push_type, "exception": exception_data})
 
 
 # --- History: one constructor per event kind ----------------------------------------------------

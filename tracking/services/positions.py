@@ -24,7 +24,7 @@ from common.geo import valid_coordinates
 from common.realtime import board_group, publish_batched_on_commit, tower_group, tracking_group
 from dispatch.models import Stop
 from tracking.models import DriverPosition, LatestPosition
-from tracking.payloads import CLOSED_STATUSES, customer_driver, position_values
+from tracking.payloads import CLOSED_STATUSES, customer_driver, driver_position_message, position_values
 from tracking.selectors.itinerary import driver_itinerary
 from tracking.services.eta import etas_update
 from tracking.services.kpis import kpis_publish
@@ -160,16 +160,7 @@ def position_receive(*, driver, fixes: list[dict]) -> BatchResult:
 def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]:
     values = position_values(fix)
     hub_id = stop.order.hub_id if stop is not None and stop.order.hub_id else driver.home_hub_id
-    staff = {
-        "type": "driver.position",
-        "driver_id": driver.pk,
-        "driver_name": driver.name,
-        "hub_id": hub_id,
-        "route_id": stop.route_id if stop else None,
-        "next_stop_id": stop.pk if stop else None,
-        "next_order_id": stop.order_id if stop else None,
-        **values,
-    }
+    staff = driver_position_message(driver, values, hub_id=hub_id, stop=stop)
     messages = [(tower_group(driver.organization_id), staff), (board_group(hub_id), staff)]
     # A delivered or failed order's customer no longer sees the driver, even before the stop is closed.
     heading_to = stop.order_id if stop is not None and stop.order.status not in CLOSED_STATUSES else None

@@ -18,6 +18,7 @@ from orders.selectors import order_events, order_list
 from tracking.models import DeliveryException, StopEta
 from tracking.selectors.tower import organization_today, stop_state, tower_snapshot
 from tracking.selectors.tracking_page import order_live_stop
+from tracking.serializers import TowerSnapshotSerializer
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 
@@ -36,7 +37,7 @@ def control_tower(request):
     context = {
         "day": day,
         "hubs": hub_list(organization=organization),
-        "snapshot": tower_snapshot(organization=organization, day=day),
+        "snapshot": TowerSnapshotSerializer(tower_snapshot(organization=organization, day=day)).data,
         "can_write": request.actor.can_write(),
     }
     return render(request, "tower/tower.html", context)

@@ -18,7 +18,8 @@ from dispatch.slots.selectors import order_next_slots
 from dispatch.slots.services import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
-from tracking.selectors.tracking_page import tracking_snapshot
+from tracking.selectors.tracking_page import TrackingSnapshot, tracking_snapshot
+from tracking.serializers import TrackingSnapshotSerializer
 
 CUSTOMER_STEPS = [
     ("received", "Order received", {"created", "validated"}),
@@ -165,7 +166,7 @@ def _context(order, bound) -> dict:
     forms_by_action["instructions"] = InstructionsForm(initial={"instructions": order.instructions})
     if bound is not None:
         forms_by_action[bound[0]] = bound[1]
-    snapshot = tracking_snapshot(order)
+    live = tracking_snapshot(order)
     return {
         "order": order,
         "sender": order.organization.name,
@@ -182,8 +183,8 @@ def _context(order, bound) -> dict:
         "can_reschedule": order.status in RESCHEDULABLE and order.hub_id is not None,
         "show_slots": bound is not None and bound[0] == "reschedule",
         # Live part: the same snapshot the socket sends on connect, so a reload shows the truth.
-        "live": snapshot,
-        "live_window": _live_window(order, snapshot),
+        "live": TrackingSnapshotSerializer(live).data,
+        "live_window": _live_window(order, live),
         "status_labels": _status_labels(),
         "timezone_name": str(_tz(order)),
     }
@@ -194,11 +195,8 @@ def _status_labels() -> dict:
     return {**labels, "failed": "Delivery attempt failed", "returned": "Returned to sender", "cancelled": "Cancelled"}
 
 
-def _live_window(order, snapshot: dict) -> tuple[dt.datetime, dt.datetime] | None:
-    if not snapshot["eta_window_start"]:
+def _live_window(order, live: TrackingSnapshot) -> tuple[dt.datetime, dt.datetime] | None:
+    if live.eta is None:
         return None
     tz = _tz(order)
-    return (
-        dt.datetime.fromisoformat(snapshot["eta_window_start"]).astimezone(tz),
-        dt.datetime.fromisoformat(snapshot["eta_window_end"]).astimezone(tz),
-    )
+    return live.eta.window_start.astimezone(tz), live.eta.window_end.astimezone(tz)
