@@ -169,6 +169,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     quantiles = statistics.quantiles(latencies, n=100)
+    # The machine's load says whether a figure is comparable with another: 1 is one busy core.
+    print("load average (1, 5, 15 min): " + ", ".join(f"{value:.2f}" for value in os.getloadavg()))
     print(f"bulk: {args.batches} x 1000 orders -> {per_second:,.0f} orders/s")
     print(f"raw Postgres ceiling (same rows, 2 history events each, plain SQL): {ceiling:,.0f} orders/s")
     print(

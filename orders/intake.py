@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from accounts.tenancy import Actor
 from common.errors import flatten_errors
-from dispatch.network.selectors import hub_by_code
+from common.validation import fast_validator
+from dispatch.network.selectors import hub_list
 from orders.csv_import import error_report
 from orders.models import Order, OrderImport
 from orders.serializers import OrderWriteSerializer
@@ -17,19 +18,25 @@ from orders.services import order_create_many
 
 
 def intake_rows(*, actor: Actor, rows: list, request=None) -> dict:
-    context = {"hubs": hub_by_code(organization=actor.organization), "request": request}
+    hubs = list(hub_list(organization=actor.organization))
+    context = {"hubs": {hub.code: hub for hub in hubs}, "request": request}
     # One serializer validates every row: DRF builds a serializer's fields on first use, which
     # would otherwise dominate the cost of a 1,000-row batch.
     validator = OrderWriteSerializer(context=context)
+    fast = fast_validator(validator)
     results: list[dict] = [{} for _ in rows]
     valid: list[tuple[int, dict]] = []
     for index, row in enumerate(rows):
+        data = fast(row)
+        if data is not None:
+            valid.append((index, data))
+            continue
         try:
             valid.append((index, validator.run_validation(row)))
         except serializers.ValidationError as error:
             reference = row.get("merchant_reference") if isinstance(row, dict) else None
             results[index] = _error(index, reference, flatten_errors(error.detail))
-    created = order_create_many(actor=actor, rows=[data for _, data in valid]) if valid else []
+    created = order_create_many(actor=actor, rows=[data for _, data in valid], hubs=hubs) if valid else []
     for (index, data), outcome in zip(valid, created, strict=True):
         if isinstance(outcome, dict):
             results[index] = _error(index, data["merchant_reference"], outcome)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from common.validation import InputCheckSerializer
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderType, ProofOfDelivery
 
@@ -39,18 +40,17 @@ class AddressInputSerializer(serializers.Serializer):
         return attrs
 
 
-class TimeWindowSerializer(serializers.Serializer):
+class TimeWindowSerializer(InputCheckSerializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
 
-    def to_internal_value(self, data):
+    def check_input(self, data):
         for key in ("start", "end"):
             value = data.get(key) if isinstance(data, dict) else None
             if isinstance(value, str) and not _has_offset(value):
                 raise serializers.ValidationError(
                     {key: ["Give the time with a UTC offset, e.g. 2026-11-25T09:00:00+02:00."]}
                 )
-        return super().to_internal_value(data)
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:

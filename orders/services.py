@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.tenancy import Actor
 from common import clock
+from common.bulk import insert_new
 from common.errors import FieldValidationError
 from common.events import (
     ALTERNATIVE_CHOSEN,
@@ -88,8 +89,10 @@ def _initial_events(order: Order, actor: Actor) -> list[OrderEvent]:
     return history
 
 
-def _build_orders(*, actor: Actor, rows: list[dict]) -> list[Order]:
-    resolved = resolve_addresses(rows, hubs=list(hub_list(organization=actor.organization)))
+def _build_orders(*, actor: Actor, rows: list[dict], hubs: list | None) -> list[Order]:
+    if hubs is None:
+        hubs = list(hub_list(organization=actor.organization))
+    resolved = resolve_addresses(rows, hubs=hubs)
     orders = []
     for row, address in zip(rows, resolved, strict=True):
         order = Order(organization=actor.organization)
@@ -101,8 +104,8 @@ def _build_orders(*, actor: Actor, rows: list[dict]) -> list[Order]:
 
 
 def _insert(orders: list[Order], actor: Actor) -> None:
-    Order.objects.bulk_create(orders)
-    OrderEvent.objects.bulk_create([e for o in orders for e in _initial_events(o, actor)])
+    insert_new(orders)
+    insert_new([e for o in orders for e in _initial_events(o, actor)])
     # One insert for the batch's events; the facts subscribers filter on travel with each event, so
     # the worker settles a bulk import's events without a query per order.
     publish_many_on_commit(ORDER_CREATED, [order_event_payload(order) for order in orders])
@@ -117,10 +120,11 @@ def order_event_payload(order: Order) -> dict:
     }
 
 
-def order_create_many(*, actor: Actor, rows: list[dict]) -> list[Order | dict]:
+def order_create_many(*, actor: Actor, rows: list[dict], hubs: list | None = None) -> list[Order | dict]:
     """Create valid rows; a row whose merchant_reference exists gets an error dict instead.
 
     Rows are all-or-nothing each: an order is either fully created with its history or absent.
+    `hubs` are the organization's hubs, for a caller that has loaded them already.
     """
     existing = set(
         Order.objects.filter(
@@ -139,14 +143,14 @@ def order_create_many(*, actor: Actor, rows: list[dict]) -> list[Order | dict]:
             seen.add(reference)
             fresh.append(index)
     if fresh:
-        created = _create_rows(actor, [rows[index] for index in fresh])
+        created = _create_rows(actor, [rows[index] for index in fresh], hubs)
         for index, result in zip(fresh, created, strict=True):
             results[index] = result
     return results
 
 
-def _create_rows(actor: Actor, rows: list[dict]) -> list[Order | dict]:
-    orders = _build_orders(actor=actor, rows=rows)
+def _create_rows(actor: Actor, rows: list[dict], hubs: list | None) -> list[Order | dict]:
+    orders = _build_orders(actor=actor, rows=rows, hubs=hubs)
     try:
         with transaction.atomic():
             _insert(orders, actor)

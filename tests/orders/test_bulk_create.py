@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order, OrderEvent
 from tests.factories.orders import order_payload, order_rows
@@ -15,6 +17,36 @@ def test_a_thousand_orders_in_one_request(merchant_client, hub):
     assert [r["index"] for r in body["results"]] == list(range(1000))
     assert Order.objects.filter(status="validated").count() == 1000
     assert OrderEvent.objects.count() == 2000
+
+
+@pytest.mark.parametrize("size", [1, 1000])
+def test_a_batch_costs_the_same_queries_whatever_its_size(merchant_client, hub, size):
+    """The key's lookup and stamp, the hubs, the existing references, one INSERT for the orders
+    and one for their history (between the test transaction's savepoint and its release)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = merchant_client.post("/api/orders/bulk", {"orders": order_rows(size)}, format="json")
+
+    assert response.status_code == 201
+    assert len(queries) == 8
+    assert [query["sql"].split(" ")[0] for query in queries][-4:] == ["SAVEPOINT", "INSERT", "INSERT", "RELEASE"]
+
+
+def test_each_order_gets_its_own_history(merchant_client, hub):
+    rows = order_rows(3)
+    rows[1]["address"] = {"text": "Nowhere 1", "postcode": "00000"}
+
+    response = merchant_client.post("/api/orders/bulk", {"orders": rows}, format="json")
+
+    assert response.status_code == 201
+    history = {
+        order.merchant_reference: list(order.events.order_by("pk").values_list("kind", "from_status", "to_status"))
+        for order in Order.objects.all()
+    }
+    assert history == {
+        "BULK-00000": [("order_created", "", "created"), ("order_validated", "created", "validated")],
+        "BULK-00001": [("order_created", "", "created"), ("address_flagged", "", "")],
+        "BULK-00002": [("order_created", "", "created"), ("order_validated", "created", "validated")],
+    }
 
 
 def test_one_bad_row_fails_alone(merchant_client, hub):
