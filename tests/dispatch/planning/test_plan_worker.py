@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from common.models import OutboxEvent
 from dispatch.models import Plan, PlanStatus
 from dispatch.planning.services.plans import plan_create, plan_optimize, plan_sweep_stale
 from tests.factories.fleet import DAY, small_fleet
@@ -40,6 +41,9 @@ def test_inprocess_worker_optimizes_and_reports_progress(actor, hub, inprocess_w
     assert done.task_id == started.task_id
     assert done.stop_count == 6
     assert done.best_cost is not None
+    # The worker thread goes on to deliver the plan's events: the test ends once it has, so that
+    # the database is not emptied under it (a TRUNCATE against its transaction deadlocks).
+    assert wait_for(lambda: not OutboxEvent.objects.filter(delivered_at__isnull=True).exists())
 
 
 @pytest.mark.celery
