@@ -104,6 +104,7 @@ def _build_orders(*, actor: Actor, rows: list[dict], hubs: list | None) -> list[
 
 
 def _insert(orders: list[Order], actor: Actor) -> None:
+    # One statement for the orders and one for their history, whatever the batch's size.
     insert_new(orders)
     insert_new([e for o in orders for e in _initial_events(o, actor)])
     # One insert for the batch's events; the facts subscribers filter on travel with each event, so
