@@ -21,7 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from common import clock
+from common.bulk import insert_new
 from common.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -189,29 +189,12 @@ def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
                 transaction.on_commit(partial(_run_after_commit, name, handler, payload))
 
 
-# The batch's payloads travel as one JSON array that the database unpacks: for a 1,000-order
-# import this costs 1.4 ms of CPU, bulk_create 23 ms (model instances and per-field work).
-_ELEMENTS = {
-    "postgresql": "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e ORDER BY e.ordinality",
-    "sqlite": "json_each(%s) AS e ORDER BY e.key",
-}
-
-
 def _insert(name: str, payloads: list[dict]) -> list[int]:
-    connection = transaction.get_connection()
-    if connection.vendor not in _ELEMENTS:
-        return [row.pk for row in OutboxEvent.objects.bulk_create(OutboxEvent(name=name, payload=p) for p in payloads)]
-    meta, quote = OutboxEvent._meta, connection.ops.quote_name
-    now = meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
-    fields = ("name", "payload", "created_at", "next_attempt_at", "attempts")
-    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT %s, e.value, %s, %s, 0 "
-        f"FROM {_ELEMENTS[connection.vendor]} RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [name, now, now, json.dumps(payloads, cls=DjangoJSONEncoder)])
-        return [row[0] for row in cursor.fetchall()]
+    # One INSERT ... SELECT for the batch (common/bulk.py): 1.4 ms of CPU for a 1,000-order
+    # import's events where bulk_create took 23 ms.
+    events = [OutboxEvent(name=name, payload=payload) for payload in payloads]
+    insert_new(events)
+    return [event.pk for event in events]
 
 
 def _enqueue(event_ids: list[int]) -> None:

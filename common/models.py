@@ -1,4 +1,3 @@
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from common import clock
@@ -41,8 +40,8 @@ class OutboxEvent(models.Model):
     """
 
     name = models.CharField(max_length=64)
-    # Dates, times and decimals arrive at subscribers as strings.
-    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    # Plain JSON: publishing encodes the payload (dates, times and decimals become strings).
+    payload = models.JSONField()
     created_at = models.DateTimeField(default=clock.now)
     # Delivery runs that had a failing subscriber; the backoff grows with it.
     attempts = models.PositiveSmallIntegerField(default=0)
