@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.models import ApiKeyScope, Role
+from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
@@ -15,7 +16,7 @@ class ApiKeyForm(forms.Form):
     scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ_WRITE)
 
 
-@organization_page(roles=ADMIN_ONLY)
+@organization_page(roles=page_roles("api-key-list"))
 def api_key_list(request):
     organization = request.actor.organization
     form = ApiKeyForm(request.POST or None)

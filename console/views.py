@@ -1,15 +1,21 @@
 """Pages that read across apps (the home dashboard); the ops console will live here too."""
 
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from accounts.navigation import EVERYONE, page_roles
 from accounts.tenancy import organization_page
 from dispatch.network.selectors import driver_list, hub_list, vehicle_list
 from orders.selectors import order_list
 
 
-@organization_page()
+# Everyone signs in to `/`; only the office sees the overview, which lists the organization's
+# orders with customers' names and addresses. A driver (the one role outside the office) lands
+# on their own routes instead.
+@organization_page(roles=EVERYONE)
 def home(request):
+    if request.actor.role not in page_roles("home"):
+        return redirect("driver-routes")
     organization = request.actor.organization
     orders = order_list(organization=organization)
     context = {

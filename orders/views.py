@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from accounts.models import Role
+from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from orders import selectors
 from orders.csv_import import COLUMNS, CsvFileError, parse_orders_csv
@@ -13,7 +14,7 @@ from orders.intake import intake_csv
 OPS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 
 
-@organization_page(roles=OPS)
+@organization_page(roles=page_roles("order-list"))
 def order_list(request):
     orders = OrderFilter(request.GET, queryset=selectors.order_list(organization=request.actor.organization))
     page = Paginator(orders.qs, 50).get_page(request.GET.get("page"))
@@ -34,7 +35,7 @@ class CsvImportForm(forms.Form):
     file = forms.FileField(help_text="UTF-8 CSV with a header row")
 
 
-@organization_page(roles=OPS, write=True)
+@organization_page(roles=page_roles("order-import"), write=True)
 def order_import(request):
     form = CsvImportForm(request.POST or None, request.FILES or None)
     context = {"form": form, "columns": COLUMNS}

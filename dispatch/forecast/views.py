@@ -4,12 +4,11 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 
-from accounts.models import Role
+from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from dispatch.forecast.selectors import HubForecast, hub_forecast
 from dispatch.network.selectors import hub_list
 
-OPS = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 36
 
@@ -62,7 +61,7 @@ def chart(forecast: HubForecast) -> dict:
     }
 
 
-@organization_page(roles=OPS)
+@organization_page(roles=page_roles("dispatch-forecast"))
 def forecast_page(request):
     hubs = []
     for hub in hub_list(organization=request.actor.organization):

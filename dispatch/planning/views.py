@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
+from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from common import clock
 from common.errors import FieldValidationError
@@ -46,7 +47,7 @@ def _today(organization) -> dt.date:
     return clock.now().astimezone(ZoneInfo(organization.timezone)).date()
 
 
-@organization_page(roles=OFFICE_ROLES)
+@organization_page(roles=page_roles("dispatch-home"))
 def dispatch_home(request):
     organization = request.actor.organization
     try:
@@ -98,7 +99,7 @@ def plan_board(request, pk):
     return render(request, "dispatch/board.html", context)
 
 
-@organization_page(roles=frozenset({Role.DRIVER}))
+@organization_page(roles=page_roles("driver-routes"))
 def driver_routes_page(request):
     day = _today(request.actor.organization)
     routes = driver_routes(organization=request.actor.organization, user=request.user, date=day)

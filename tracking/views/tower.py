@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from accounts.models import Role
+from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from dispatch.models import Route, StopStatus
 from dispatch.network.selectors import hub_list
@@ -30,7 +31,7 @@ def _day(request, organization) -> dt.date:
         return organization_today(organization)
 
 
-@organization_page(roles=OFFICE_ROLES)
+@organization_page(roles=page_roles("control-tower"))
 def control_tower(request):
     organization = request.actor.organization
     day = _day(request, organization)
