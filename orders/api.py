@@ -206,7 +206,8 @@ class OrderTransitionApi(OrderApi):
     @extend_schema(
         operation_id="orders_transition",
         summary="Move an order to another status",
-        description="Illegal moves answer 409 naming the allowed next statuses.",
+        description="Illegal moves answer 409 naming the allowed next statuses. An API key cannot move an order "
+        "to `delivered` or `failed` (403 `transition_not_permitted`): drivers and dispatchers record those.",
         request=TransitionSerializer,
         responses=OrderOutputSerializer,
         parameters=[IDEMPOTENCY_HEADER],

@@ -1,4 +1,4 @@
-from common.errors import ConflictError
+from common.errors import ConflictError, FieldValidationError
 
 
 class InvalidTransition(ConflictError):
@@ -18,3 +18,20 @@ class OrderNotEditable(ConflictError):
 
 class CustomerActionRefused(ConflictError):
     code = "customer_action_refused"
+
+
+class TransitionNotPermitted(FieldValidationError):
+    """A move the caller may not make (a merchant's API key recording a delivery): 403.
+
+    Field-level like a validation error, so clients show it beside the `status` they sent.
+    """
+
+    code = "transition_not_permitted"
+    status_code = 403
+
+    def __init__(self, *, target: str):
+        message = (
+            f"Only a driver or a dispatcher can move an order to '{target}': it is recorded at the door, "
+            "with the proof the order asks for."
+        )
+        super().__init__({"status": [message]}, message=message)

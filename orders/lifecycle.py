@@ -35,3 +35,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 TERMINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
 EDITABLE = frozenset({S.CREATED, S.VALIDATED, S.PLANNED, S.RESCHEDULED})
+
+# Who may record an arrival in a status, where not every writer may. Delivered and failed are what
+# happened at the door, and they carry the proof the order asks for (signature, photo, reason):
+# the driver records them, or a dispatcher (or admin) correcting one. A merchant's API key was not
+# there. Returned stays open to keys: after a failed delivery, having the parcel sent back rather
+# than attempted again is the sender's decision, like rescheduling, and needs no proof from the door.
+API_KEY = "api_key"
+DOORSTEP_RECORDERS = frozenset({"admin", "dispatcher", "driver"})
+RECORDED_BY: dict[str, frozenset[str]] = {
+    S.DELIVERED: DOORSTEP_RECORDERS,
+    S.FAILED: DOORSTEP_RECORDERS,
+}
+
+
+def may_record(*, actor_kind: str | None, target: str) -> bool:
+    """`actor_kind` is a user's role, API_KEY, or None for the system (plans, sweeps, imports)."""
+    if actor_kind is None or target not in RECORDED_BY:
+        return True
+    return actor_kind in RECORDED_BY[target]

@@ -22,8 +22,8 @@ from common.events import (
 from dispatch.network.selectors import hub_list
 from orders import events
 from orders.addresses import resolve_addresses
-from orders.errors import CustomerActionRefused, OrderNotEditable
-from orders.lifecycle import TERMINAL, OrderStatus
+from orders.errors import CustomerActionRefused, OrderNotEditable, TransitionNotPermitted
+from orders.lifecycle import API_KEY, TERMINAL, OrderStatus, may_record
 from orders.models import Order, OrderEvent
 
 DUPLICATE_MESSAGE = "An order with this merchant_reference already exists."
@@ -234,6 +234,8 @@ def order_transition(
     details: dict | None = None,
 ) -> Order:
     """The only way an order changes status: locked, checked, saved and recorded atomically."""
+    if not may_record(actor_kind=_actor_kind(actor), target=to_status):
+        raise TransitionNotPermitted(target=to_status)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         previous = order.apply_transition(to_status)
@@ -251,6 +253,18 @@ def order_transition(
             },
         )
     return order
+
+
+def _actor_kind(actor: Actor | None) -> str | None:
+    """The caller as orders.lifecycle.RECORDED_BY names it; None is the system."""
+    if actor is None:
+        return None
+    if actor.api_key is not None:
+        return API_KEY
+    if actor.user is not None:
+        return actor.user.role
+    # Named actors without an account (the customer on the tracking page) record nothing at the door.
+    return actor.name or None
 
 
 def order_transition_backfill(
