@@ -36,6 +36,8 @@ if not SECRET_KEY:
     SECRET_KEY = "waypoint-embedded-insecure-key-do-not-use-in-production-0123456789"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Issue 12 item 6 (branded error pages): a CSRF failure answers like the other 403s (JSON under /api/).
+CSRF_FAILURE_VIEW = "common.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     # Daphne first: `runserver` then serves ASGI, so WebSockets work in the demo.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common import error_pages
 from common.views import healthz
 
 urlpatterns = [
@@ -19,3 +20,8 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
 ]
+
+# Branded pages for people, the API's JSON error shape under /api/ (common/error_pages.py).
+handler403 = error_pages.handler403
+handler404 = error_pages.handler404
+handler500 = error_pages.handler500
