@@ -1,4 +1,5 @@
 // Dispatch board: map of routes, route list with drag and drop, live progress over WebSocket.
+import { formatClock } from "../common/time.js";
 import { createMap, fitTo, numberedIcon } from "../maps/map.js";
 
 const L = window.L;
@@ -18,10 +19,7 @@ const map = createMap(document.getElementById("board-map"), {
 const overlay = L.layerGroup().addTo(map);
 let fitted = false;
 
-const timeFormat = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit", minute: "2-digit", timeZone: plan.hub.timezone || undefined,
-});
-const hhmm = (iso) => (iso ? timeFormat.format(new Date(iso)) : "–");
+const hhmm = (iso) => formatClock(iso, plan.hub.timezone);
 const text = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const percent = (part, whole) => (whole > 0 ? Math.min(100, Math.round((100 * part) / whole)) : 0);
 

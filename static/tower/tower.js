@@ -3,6 +3,7 @@
 // The page starts from the server-rendered snapshot; /ws/tower/ sends a fresh snapshot on every
 // (re)connect and then forwards events: driver.position, eta.changed, kpis, order.status,
 // exception.raised / exception.updated. After a drop it reconnects by itself with backoff.
+import { formatClock } from "../common/time.js";
 import { createMap, fitTo } from "../maps/map.js";
 
 const L = window.L;
@@ -33,15 +34,7 @@ let fitted = false;
 const text = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const hubOf = (id) => state.hubs.find((hub) => hub.id === id);
 const visible = (hubId) => !hubFilter || String(hubId) === hubFilter;
-const formats = new Map();
-function hhmm(iso, hubId) {
-  if (!iso) return "–";
-  const tz = hubOf(hubId)?.timezone;
-  if (!formats.has(tz)) {
-    formats.set(tz, new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: tz }));
-  }
-  return formats.get(tz).format(new Date(iso));
-}
+const hhmm = (iso, hubId) => formatClock(iso, hubOf(hubId)?.timezone);
 const urlFor = (template, id) => template.replace("/0/", `/${id}/`);
 const initials = (name) => (name || "?").split(/\s+/).map((part) => part[0]).join("").slice(0, 2).toUpperCase();
 

@@ -2,6 +2,7 @@
 //
 // The server only ever sends this order's data, and the driver only while heading to this stop.
 // The page starts from the server-rendered snapshot; each (re)connect brings a fresh one.
+import { formatClock } from "../common/time.js";
 import { createMap } from "../maps/map.js";
 
 const L = window.L;
@@ -11,9 +12,6 @@ const labels = JSON.parse(document.getElementById("status-labels").textContent);
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 30000;
 const CLOSED = ["delivered", "failed", "returned", "cancelled"];
-const time = new Intl.DateTimeFormat("en-GB", {
-  hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: root.dataset.timezone || undefined,
-});
 const destination = root.dataset.lat ? [Number(root.dataset.lat), Number(root.dataset.lng)] : null;
 
 let map = null;
@@ -22,7 +20,7 @@ let driverMarker = null;
 function showWindow(start, end) {
   const line = $("[data-testid=eta-window]");
   line.hidden = !start;
-  if (start) line.textContent = `Arriving between ${time.format(new Date(start))} and ${time.format(new Date(end))}`;
+  if (start) line.textContent = `Arriving between ${formatClock(start, root.dataset.timezone)} and ${formatClock(end, root.dataset.timezone)}`;
 }
 
 function ensureMap() {
