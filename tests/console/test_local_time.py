@@ -110,3 +110,10 @@ def test_missing_times_and_unknown_zones_render_safely():
     assert local_time(None, "Europe/Helsinki") == ""
     assert local_time(START, "Not/AZone") == "Mon 30 Nov 2026, 06:00 UTC"
     assert zone_name("Europe/Helsinki") == "EET (Europe/Helsinki)"
+
+
+def test_the_tower_order_page_names_the_hubs_zone(browser, order_id):
+    html = browser.get(f"/tower/orders/{order_id}/").content.decode()
+
+    assert "Times in EET (Europe/Helsinki)" in html
+    assert HELSINKI_WINDOW in html

@@ -58,7 +58,7 @@ def tower_route(request, pk):
     etas = {e.stop_id: e for e in StopEta.objects.filter(stop__in=stops)}
     rows = [{"stop": stop, "eta": etas.get(stop.pk), "state": stop_state(stop, etas.get(stop.pk))} for stop in stops]
     done = sum(1 for row in rows if row["state"] in ("delivered", "failed"))
-    context = {"route": route, "rows": rows, "done": done, "tz": route.plan.hub.tz}
+    context = {"route": route, "rows": rows, "done": done}
     return render(request, "tower/route.html", context)
 
 
@@ -81,6 +81,5 @@ def tower_order(request, pk):
         "stop": stop,
         "eta": StopEta.objects.filter(stop=stop).first() if stop else None,
         "exceptions": DeliveryException.objects.filter(organization=organization, order=order)[:20],
-        "tz": order.hub.tz if order.hub else dt.UTC,
     }
     return render(request, "tower/order.html", context)
