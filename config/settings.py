@@ -250,6 +250,15 @@ WAYPOINT_POSITION_RETENTION_DAYS = int(os.environ.get("WAYPOINT_POSITION_RETENTI
 # Exceptions: a driver on an active route silent or not moving for this long.
 WAYPOINT_NO_POSITION_MINUTES = int(os.environ.get("WAYPOINT_NO_POSITION_MINUTES", "10"))
 WAYPOINT_IDLE_MINUTES = int(os.environ.get("WAYPOINT_IDLE_MINUTES", "15"))
+# --- Issue 12, items 2 and 14: which route a position moves, what a tracking link shows -----------
+# A route is active (positions move its ETAs, off-route checks and customer pages) on its plan's
+# day at the hub, from this long before its planned start to this long after its planned end.
+WAYPOINT_ROUTE_ACTIVE_BEFORE_MINUTES = int(os.environ.get("WAYPOINT_ROUTE_ACTIVE_BEFORE_MINUTES", "60"))
+WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES = int(os.environ.get("WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES", "180"))
+# A tracking link answers 410 this long after its order ended (delivered, failed, cancelled, returned).
+WAYPOINT_TRACKING_LINK_TTL_HOURS = int(os.environ.get("WAYPOINT_TRACKING_LINK_TTL_HOURS", "72"))
+# The customer sees the driver's position only within this distance of their stop (else only the ETA).
+WAYPOINT_TRACKING_DRIVER_RADIUS_M = int(os.environ.get("WAYPOINT_TRACKING_DRIVER_RADIUS_M", "2000"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------
 # "offline" (default) uses merchant coordinates, the local gazetteer and GeoNames place centroids;

@@ -18,10 +18,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.tenancy import actor_from_request_user
 from common.realtime import tower_group, tracking_group
-from orders.selectors import order_by_tracking_token
 from tracking.protocol import driver_for_user, position_messages_receive
 from tracking.selectors.tower import tower_snapshot
-from tracking.selectors.tracking_page import tracking_snapshot
+from tracking.selectors.tracking_page import tracked_order, tracking_snapshot
 from tracking.serializers import TowerSnapshotSerializer, TrackingSnapshotSerializer
 
 TOWER_ROLES = frozenset({"admin", "dispatcher", "viewer"})
@@ -158,7 +157,7 @@ class ControlTowerConsumer(ForwardingConsumer):
 
 @database_sync_to_async
 def _order_for_token(token: str):
-    return order_by_tracking_token(token=token)
+    return tracked_order(token=token)  # None for an unknown or expired link
 
 
 @database_sync_to_async

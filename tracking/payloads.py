@@ -14,6 +14,8 @@ from dataclasses import dataclass
 POSITION_FIELDS = ("lat", "lng", "accuracy_m", "speed_mps", "heading_deg", "battery_pct")
 FAILED_STATUSES = frozenset({"failed", "returned", "rescheduled"})
 CLOSED_STATUSES = FAILED_STATUSES | {"delivered", "cancelled"}
+# An order in one of these has ended for its customer: its tracking link expires some time after.
+ENDED_STATUSES = frozenset({"delivered", "failed", "cancelled", "returned"})
 
 
 @dataclass(frozen=True, slots=True)

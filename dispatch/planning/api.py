@@ -4,8 +4,6 @@ Thin views: validate with the nested input serializer, load through a selector i
 caller's organization (404 otherwise), call one service, answer with the plan snapshot.
 """
 
-from zoneinfo import ZoneInfo
-
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -18,7 +16,7 @@ from common import clock
 from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.network import selectors
-from dispatch.planning.selectors import driver_routes, plan_get, plan_list
+from dispatch.planning.selectors import driver_routes, driver_today, plan_get, plan_list
 from dispatch.planning.serializers import DriverRoutesSerializer, PlanSerializer, PlanSummarySerializer
 from dispatch.planning.services import edits, live, plans
 
@@ -293,7 +291,7 @@ class DriverRoutesApi(OrganizationApi):
         responses={200: DriverRoutesSerializer},
     )
     def get(self, request):
-        today = clock.now().astimezone(ZoneInfo(self.organization.timezone)).date()
+        today = driver_today(organization=self.organization, user=request.user)
         day = _query_date(request.query_params.get("date")) or today
         routes = driver_routes(organization=self.organization, user=request.user, date=day)
         return Response(DriverRoutesSerializer({"date": day, "routes": routes}).data)

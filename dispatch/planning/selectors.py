@@ -1,9 +1,11 @@
 """Reads of plans, routes and stops; every selector is given the organization."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db.models import Min, Prefetch, QuerySet
 
+from common import clock
 from dispatch.models import ACTIVE_STATUSES, Driver, Plan, PlanUnassigned, Route, Stop, StopStatus, Vehicle
 from orders.lifecycle import OrderStatus
 from orders.models import Order
@@ -104,6 +106,13 @@ def plan_stale_ids(*, now: dt.datetime, after_s: int = STALE_AFTER_S) -> list[in
     """Plans stuck in optimizing whose worker stopped reporting (no organization: a sweep)."""
     stuck = Plan.objects.filter(status="optimizing").only("pk", "status", "heartbeat_at", "started_at")
     return [plan.pk for plan in stuck if plan.is_stale(now=now, after_s=after_s)]
+
+
+def driver_today(*, organization, user) -> dt.date:
+    """Today at the driver's home hub: the day whose routes the driver drives (and tracking follows)."""
+    driver = Driver.objects.filter(organization=organization, user=user).select_related("home_hub").first()
+    tz = driver.home_hub.tz if driver is not None else ZoneInfo(organization.timezone)
+    return clock.now().astimezone(tz).date()
 
 
 def driver_routes(*, organization, user, date: dt.date) -> QuerySet[Route]:

@@ -21,6 +21,7 @@ from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import (
     STALE_AFTER_S,
     driver_routes,
+    driver_today,
     next_planning_day,
     plan_get,
     plan_list,
@@ -101,7 +102,7 @@ def plan_board(request, pk):
 
 @organization_page(roles=page_roles("driver-routes"))
 def driver_routes_page(request):
-    day = _today(request.actor.organization)
+    day = driver_today(organization=request.actor.organization, user=request.user)
     routes = driver_routes(organization=request.actor.organization, user=request.user, date=day)
     return render(request, "dispatch/driver_routes.html", {"day": day, "routes": routes})
 

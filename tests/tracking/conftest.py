@@ -4,14 +4,16 @@ import pytest
 
 from dispatch.models import Driver, Plan, PlanStatus, Route, Stop, Vehicle
 from orders.models import Order
+from tests.clock import TODAY
 
-# Thursday 2026-11-26, Helsinki (UTC+2): the route starts at 09:00 local.
-DAY = dt.date(2026, 11, 26)
+# The suite's today (Monday 2026-11-30, Helsinki, UTC+2): a position moves only a route of today
+# at its hub, active from an hour before its start (08:30 local; the clock starts at 08:00).
+DAY = TODAY
 UTC = dt.UTC
 
 
 def local(hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, 26, hour - 2, minute, tzinfo=UTC)
+    return dt.datetime.combine(DAY, dt.time(hour - 2, minute), tzinfo=UTC)
 
 
 def make_order(organization, hub, reference, lat, lng, window=(10, 12), service=5):
@@ -44,7 +46,7 @@ def route(organization, hub, driver):
     """A dispatched van route: two stops about 1.1 km and 2.2 km north of the hub."""
     vehicle = Vehicle.objects.create(organization=organization, name="Van 1", type="van", home_hub=hub)
     plan = Plan.objects.create(organization=organization, hub=hub, date=DAY, status=PlanStatus.DISPATCHED)
-    route = Route.objects.create(plan=plan, vehicle=vehicle, driver=driver)
+    route = Route.objects.create(plan=plan, vehicle=vehicle, driver=driver, start_time=local(8, 30), end_time=local(11))
     for sequence, (ref, lat) in enumerate([("A", 60.1799), ("B", 60.1899)], start=1):
         order = make_order(organization, hub, ref, lat, hub.lng)
         Stop.objects.create(

@@ -162,4 +162,4 @@ def test_capacity_overflow_after_planning(route, organization):
 
     on_plan_optimized({"plan_id": route.plan_id})
 
-    assert DeliveryException.objects.get().message == "1 orders of the 2026-11-26 plan do not fit the fleet's capacity."
+    assert DeliveryException.objects.get().message == "1 orders of the 2026-11-30 plan do not fit the fleet's capacity."

@@ -43,7 +43,7 @@ def test_the_most_recent_dispatched_plan_wins_and_broken_down_routes_are_skipped
     wave_2 = Plan.objects.create(organization=organization, hub=hub, date=DAY, wave=2, status=PlanStatus.DISPATCHED)
     later = Route.objects.create(plan=wave_2, vehicle=vehicle, driver=driver)
     order = make_order(organization, hub, "C", 60.2, hub.lng)
-    Stop.objects.create(route=later, order=order, sequence=1, planned_arrival=local(13), planned_departure=local(13, 5))
+    Stop.objects.create(route=later, order=order, sequence=1, planned_arrival=local(9), planned_departure=local(9, 5))
 
     assert driver_itinerary(driver).route == later
 

@@ -5,13 +5,22 @@ statement rather than an ORM query: building the ORM's SQL for a six-table `sele
 cost more than running it (bench/tracking_load.py, docs/benchmarks.md). The rows are turned into
 ordinary model instances with Django's own value converters and `Model.from_db`, so fields not
 read here are deferred (loaded on access) and every caller works with models as usual.
+
+The active route is the driver's dispatched route of *today at its hub* (a plan dispatched for
+tomorrow must not take today's positions), and only from its planned start minus
+WAYPOINT_ROUTE_ACTIVE_BEFORE_MINUTES to its planned end plus WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES.
+A position with no active route is stored, but moves no ETA, stop and customer page.
 """
 
+import datetime as dt
 import functools
+import zoneinfo
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 
+from common import clock
 from dispatch.models import Hub, Plan, PlanStatus, Route, Stop, StopStatus, Vehicle
 from orders.models import Order
 from tracking.models import StopEta
@@ -59,12 +68,14 @@ class Itinerary:
         return self.stops[0] if self.stops else None
 
 
-def driver_itinerary(driver) -> Itinerary | None:
-    """The driver's dispatched route with stops still to serve (most recent plan first), or None."""
+def driver_itinerary(driver, *, now: dt.datetime | None = None) -> Itinerary | None:
+    """The driver's active route with stops still to serve (latest wave first), or None."""
+    now = now or clock.now()
     columns = _columns(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(_statement(connection.vendor), _parameters(driver))
+        cursor.execute(_statement(connection.vendor), _parameters(driver, now))
         rows = [_converted(row, columns) for row in cursor.fetchall()]
+    rows = _rows_of_todays_route(rows, now)
     if not rows:
         return None
     route = _route(rows[0])
@@ -79,6 +90,19 @@ def driver_itinerary(driver) -> Itinerary | None:
     return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates)
 
 
+def _rows_of_todays_route(rows: list[dict], now: dt.datetime) -> list[dict]:
+    """The rows of the first route whose plan is for today in its hub's time zone.
+
+    The statement can only narrow the plan date to the days that are today somewhere (SQL has no
+    portable time-zone arithmetic); the hub's own calendar decides here, on a route or two.
+    """
+    for row in rows:
+        if row["p"]["date"] == now.astimezone(zoneinfo.ZoneInfo(row["h"]["timezone"])).date():
+            route_id = row["r"]["id"]
+            return [r for r in rows if r["r"]["id"] == route_id]
+    return []
+
+
 def _route(row: dict) -> Route:
     route, plan = _instance(Route, row["r"]), _instance(Plan, row["p"])
     plan.hub = _instance(Hub, row["h"])
@@ -90,8 +114,24 @@ def _instance(model, values: dict):
     return model.from_db(connection.alias, list(values), list(values.values()))
 
 
-def _parameters(driver) -> list:
-    return [driver.pk, PlanStatus.DISPATCHED, False, *TO_SERVE, *TO_SERVE, StopStatus.DONE]
+def _parameters(driver, now: dt.datetime) -> list:
+    ops = connection.ops
+    before = dt.timedelta(minutes=settings.WAYPOINT_ROUTE_ACTIVE_BEFORE_MINUTES)
+    after = dt.timedelta(minutes=settings.WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES)
+    utc_today = now.astimezone(dt.UTC).date()
+    return [
+        driver.pk,
+        PlanStatus.DISPATCHED,
+        False,
+        # Today at any hub is one of these three days (UTC-12 to UTC+14).
+        ops.adapt_datefield_value(utc_today - dt.timedelta(days=1)),
+        ops.adapt_datefield_value(utc_today + dt.timedelta(days=1)),
+        ops.adapt_datetimefield_value(now + before),
+        ops.adapt_datetimefield_value(now - after),
+        *TO_SERVE,
+        *TO_SERVE,
+        StopStatus.DONE,
+    ]
 
 
 @functools.cache
@@ -108,15 +148,18 @@ def _statement(vendor: str) -> str:
         JOIN {table["h"]} h ON h.id = p.hub_id
         JOIN {table["v"]} v ON v.id = r.vehicle_id
         LEFT JOIN {table["e"]} e ON e.stop_id = s.id
-        WHERE s.route_id = (
+        WHERE s.route_id IN (
             SELECT r2.id FROM {table["r"]} r2 JOIN {table["p"]} p2 ON p2.id = r2.plan_id
             WHERE r2.driver_id = %s AND p2.status = %s AND r2.broken_down = %s
+              AND p2.date BETWEEN %s AND %s
+              AND COALESCE(r2.start_time, (SELECT MIN(s3.planned_arrival) FROM {table["s"]} s3
+                                           WHERE s3.route_id = r2.id)) <= %s
+              AND COALESCE(r2.end_time, (SELECT MAX(s3.planned_departure) FROM {table["s"]} s3
+                                         WHERE s3.route_id = r2.id)) >= %s
               AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN (%s, %s))
-            ORDER BY p2.date DESC, p2.wave DESC, r2.id DESC
-            LIMIT 1
         )
         AND s.status IN (%s, %s, %s)
-        ORDER BY s.sequence
+        ORDER BY p.date DESC, p.wave DESC, r.id DESC, s.sequence
     """
 
 

@@ -1,10 +1,23 @@
-"""The customer's tracking page reads: status, the ETA window, and the driver only when heading here."""
+"""The customer's tracking page reads: status, the ETA window, and the driver only when heading here.
 
+What a link reveals is deliberately little (docs/tracking.md, "What the tracking page reveals"):
+the link is a bearer token that customers forward and that stays in mail boxes, so it stops
+working WAYPOINT_TRACKING_LINK_TTL_HOURS after its order ended, and it shows the driver's point
+only close to the customer's own stop (before that, where the driver is says where other
+customers live).
+"""
+
+import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+
+from common import clock
+from common.geo import haversine_m
 from dispatch.models import PlanStatus, Stop, StopStatus
+from orders import selectors as order_selectors
 from tracking.models import LatestPosition, StopEta
-from tracking.payloads import CLOSED_STATUSES, DriverOnMap
+from tracking.payloads import CLOSED_STATUSES, ENDED_STATUSES, DriverOnMap
 from tracking.selectors.itinerary import next_stop
 
 
@@ -18,6 +31,34 @@ def order_live_stop(order) -> Stop | None:
     )
 
 
+def order_ended_at(order) -> dt.datetime | None:
+    """When the order reached its current final status (delivered, failed, cancelled, returned), else None."""
+    if order.status not in ENDED_STATUSES:
+        return None
+    moves = order_selectors.order_events(order=order).filter(to_status=order.status)
+    ended = moves.order_by("-at", "-id").values_list("at", flat=True).first()
+    return ended or order.updated_at  # an order written without its history (imports, fixtures)
+
+
+def tracking_link_expired(order, *, now: dt.datetime | None = None) -> bool:
+    ended = order_ended_at(order)
+    ttl = dt.timedelta(hours=settings.WAYPOINT_TRACKING_LINK_TTL_HOURS)
+    return ended is not None and (now or clock.now()) >= ended + ttl
+
+
+def tracked_order(*, token: str):
+    """The order a tracking link opens, or None when the link is unknown or expired (the socket's gate)."""
+    order = order_selectors.order_by_tracking_token(token=token)
+    return None if order is None or tracking_link_expired(order) else order
+
+
+def driver_near_stop(fix, order) -> bool:
+    """True if the customer may see the driver's point: within WAYPOINT_TRACKING_DRIVER_RADIUS_M of their stop."""
+    if order.lat is None or order.lng is None:
+        return False
+    return haversine_m(fix.lat, fix.lng, order.lat, order.lng) <= settings.WAYPOINT_TRACKING_DRIVER_RADIUS_M
+
+
 @dataclass(frozen=True)
 class TrackingSnapshot:
     """What `TrackingSnapshotSerializer` turns into the page's `snapshot` (no `eta` before an estimate)."""
@@ -28,7 +69,8 @@ class TrackingSnapshot:
 
 
 def tracking_snapshot(order) -> TrackingSnapshot:
-    """What the customer's page shows: status, the ETA window, and the driver only when heading here."""
+    """What the customer's page shows: status, the ETA window, and the driver only when heading
+    here and near."""
     stop = order_live_stop(order)
     if stop is None or order.status in CLOSED_STATUSES or stop.status == StopStatus.DONE:
         return TrackingSnapshot(order.status)
@@ -38,6 +80,6 @@ def tracking_snapshot(order) -> TrackingSnapshot:
         return TrackingSnapshot(order.status, stop_eta)
     heading = next_stop(driver)
     position = LatestPosition.objects.filter(driver=driver).first()
-    if heading is not None and heading.pk == stop.pk and position is not None:
+    if heading is not None and heading.pk == stop.pk and position is not None and driver_near_stop(position, order):
         return TrackingSnapshot(order.status, stop_eta, DriverOnMap(driver, position))
     return TrackingSnapshot(order.status, stop_eta)

@@ -5,9 +5,9 @@ the REST batch endpoint (the offline driver app sends queued fixes this way) and
 WebSocket. Each fix is accepted, reported as a duplicate, or rejected with a reason.
 
 The organization's control tower and the hub's dispatch board see every driver; a customer's
-tracking page sees the driver only while the driver is heading to that customer's stop
-(privacy), and only a first name and a point. ETA changes go to the same audiences, each
-tracking page getting only its own window.
+tracking page sees the driver only while the driver is heading to that customer's stop and is
+within WAYPOINT_TRACKING_DRIVER_RADIUS_M of it (privacy), and only a first name and a point.
+ETA changes go to the same audiences, each tracking page getting only its own window.
 """
 
 import datetime as dt
@@ -26,6 +26,7 @@ from dispatch.models import Stop
 from tracking.models import DriverPosition, LatestPosition
 from tracking.payloads import CLOSED_STATUSES, customer_driver, driver_position_message, position_values
 from tracking.selectors.itinerary import driver_itinerary
+from tracking.selectors.tracking_page import driver_near_stop
 from tracking.services.eta import etas_update
 from tracking.services.kpis import kpis_publish
 
@@ -162,11 +163,14 @@ def _position_messages(driver, fix, stop: Stop | None) -> list[tuple[str, dict]]
     hub_id = stop.order.hub_id if stop is not None and stop.order.hub_id else driver.home_hub_id
     staff = driver_position_message(driver, values, hub_id=hub_id, stop=stop)
     messages = [(tower_group(driver.organization_id), staff), (board_group(hub_id), staff)]
-    # A delivered or failed order's customer no longer sees the driver, even before the stop is closed.
-    heading_to = stop.order_id if stop is not None and stop.order.status not in CLOSED_STATUSES else None
+    # A delivered or failed order's customer no longer sees the driver, even before the stop is
+    # closed; a customer sees the driver's point only near their stop (farther, only the ETA).
+    heading_to = None
+    if stop is not None and stop.order.status not in CLOSED_STATUSES and driver_near_stop(fix, stop.order):
+        heading_to = stop.order_id
     previous = _heading_previous(driver.pk, heading_to)
     if previous and previous != heading_to:
-        # The driver left this customer's stop behind: their page stops showing the driver.
+        # The driver left this customer's stop behind (or its radius): their page stops showing the driver.
         messages.append((tracking_group(previous), {"type": "driver.hidden"}))
     # Remembered only once these messages are sent: a rolled-back position must be able to send them again.
     transaction.on_commit(lambda: _heading_remember(driver.pk, heading_to, changed=previous != heading_to))

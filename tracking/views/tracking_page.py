@@ -18,7 +18,7 @@ from dispatch.slots.selectors import order_next_slots
 from dispatch.slots.services import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
-from tracking.selectors.tracking_page import TrackingSnapshot, tracking_snapshot
+from tracking.selectors.tracking_page import TrackingSnapshot, tracking_link_expired, tracking_snapshot
 from tracking.serializers import TrackingSnapshotSerializer
 
 CUSTOMER_STEPS = [
@@ -123,6 +123,9 @@ def tracking_page(request, token):
     order = selectors.order_by_tracking_token(token=token)
     if order is None:
         raise Http404("No delivery with this tracking link.")
+    if tracking_link_expired(order):
+        # Gone, not missing: the customer learns the delivery is over and whom to ask, nothing more.
+        return render(request, "tracking/expired.html", {"sender": order.organization.name}, status=410)
     bound = None
     if request.method == "POST":
         action = request.POST.get("action")
