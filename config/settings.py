@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Issue 12, item 8: Redis down answers 503 + Retry-After (JSON under /api/), not an HTML 500.
+    "common.outage.RedisOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,9 +152,27 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Issue 12, item 8: the cache only throttles (accounts/throttling.py fails open without it), so
+    # a Redis that is down or hanging must cost a request at most a second, not redis-py's
+    # unbounded default.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT_SECONDS", "1")),
+                "socket_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT_SECONDS", "1")),
+            },
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Issue 12, item 8: with Redis down, sending a task first retries subscribing to its result 20
+    # times a second apart (Celery's default): the request hung ~20 s before failing. Give up in ~1 s;
+    # the request then answers 503 (common/errors.py).
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -32,8 +33,12 @@ def current_database_url() -> str:
 
 
 @contextmanager
-def uvicorn_server(*, workers: int = 2, redis_url: str = "", env: dict[str, str] | None = None):
-    """Serve `config.asgi:application` on a free port; yields its base URL and stops it after."""
+def uvicorn_server(*, workers: int = 2, redis_url: str = "", env: dict[str, str] | None = None, log=None):
+    """Serve `config.asgi:application` on a free port; yields its base URL and stops it after.
+
+    The server's output goes to `log` (a file), or to a temporary file shown if it fails to start:
+    a pipe nobody reads would block the server once full.
+    """
     port = free_port()
     server_env = {
         **os.environ,
@@ -47,21 +52,22 @@ def uvicorn_server(*, workers: int = 2, redis_url: str = "", env: dict[str, str]
     }
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--lifespan", "off", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not _wait_until_serving(url, process):
-            output = process.stdout.read().decode() if process.poll() is not None else ""
-            raise RuntimeError(f"uvicorn did not start on {url}\n{output}")
-        yield url
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as scratch:
+        output = log or scratch
+        process = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+            if not _wait_until_serving(url, process):
+                output.seek(0)
+                raise RuntimeError(f"uvicorn did not start on {url}\n{output.read().decode(errors='replace')}")
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60.0) -> bool:
