@@ -12,6 +12,8 @@ import redis
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
+from common.events import ORDER_CANCELLED
+from common.models import OutboxEvent
 from common.outage import RedisOutageMiddleware
 from tests.factories.fleet import OrderFactory
 from tests.servers import free_port, uvicorn_server
@@ -83,6 +85,25 @@ def test_with_redis_down_reads_answer_and_a_task_send_is_a_json_503(postgres, th
     assert (status, body) == (503, OUTAGE_BODY)
     assert headers["Content-Type"] == "application/json"
     assert headers["Retry-After"] == "30"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_down_a_cancel_answers_200_and_leaves_its_event_to_the_sweep(
+    postgres, throwaway_redis, api_key, hub
+):
+    """A cancel is committed before its event is handed to the broker: with Redis down it answers
+    200 (not 503 for a change that was made) and its outbox event waits, undelivered, for the sweep."""
+    redis_url, redis_process = throwaway_redis
+    order = OrderFactory(hub=hub)
+    with uvicorn_server(workers=1, redis_url=redis_url) as url:
+        redis_process.kill()
+        redis_process.wait()
+        status, _, body = _call("POST", f"{url}/api/orders/{order.pk}/cancel", api_key.raw, {"reason": "customer"})
+
+    order.refresh_from_db()
+    assert (status, body.get("status"), order.status) == (200, "cancelled", "cancelled")
+    events = OutboxEvent.objects.filter(name=ORDER_CANCELLED, payload__order_id=order.pk)
+    assert [event.delivered_at for event in events] == [None]
 
 
 @pytest.mark.parametrize(
