@@ -152,9 +152,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
-    # Issue 12, item 8: the cache only throttles (accounts/throttling.py fails open without it), so
-    # a Redis that is down or hanging must cost a request at most a second, not redis-py's
-    # unbounded default.
+    # Issue 12, item 8: the cache holds the API throttle's counters (accounts/throttling.py lets
+    # requests through without it), so a Redis that is down or hanging must cost a request at most
+    # a second, not redis-py's unbounded default.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
