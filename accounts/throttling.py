@@ -1,4 +1,9 @@
+import logging
+
+import redis
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
@@ -12,7 +17,14 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if custom:
             self.rate = f"{custom}/min"
             self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            # The counters live in the cache (Redis). Without it the rate cannot be counted:
+            # letting requests through keeps reads that need no Redis working through an outage,
+            # where refusing would take the whole API down with the cache (issue 12, item 8).
+            logger.warning("Throttle skipped, the cache is unavailable: %r", error)
+            return True
 
     def get_cache_key(self, request, view):
         api_key = getattr(request, "auth", None)

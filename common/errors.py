@@ -4,6 +4,8 @@ Every error response is `{"code": ..., "message": ..., "errors": {field: [messag
 is present for validation failures and may carry `details` for domain errors.
 """
 
+import kombu.exceptions
+import redis
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -91,7 +93,36 @@ def error_body(code: str, message: str, errors: dict | None = None, details: dic
     return body
 
 
+# --- Redis unreachable (issue 12, item 8) ------------------------------------------------------
+# Redis is the cache (throttle), the Celery broker and the channel layer. A request that needs it
+# while it is down gets 503 with Retry-After (the API's error shape, or templates/503.html for a
+# page), never a 500: the client did nothing wrong and may simply retry. kombu wraps a broker it
+# cannot reach in OperationalError; Celery's result backend gives up with a RuntimeError raised
+# from the Redis error, hence the walk along the causes.
+REDIS_OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError, kombu.exceptions.OperationalError)
+REDIS_OUTAGE_RETRY_AFTER_SECONDS = 30
+REDIS_OUTAGE_MESSAGE = "A backing service (Redis) is unavailable; try again shortly."
+
+
+def is_redis_outage(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, REDIS_OUTAGE_ERRORS):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def redis_outage_body() -> dict:
+    return error_body("service_unavailable", REDIS_OUTAGE_MESSAGE)
+
+
+def redis_outage_headers() -> dict[str, str]:
+    return {"Retry-After": str(REDIS_OUTAGE_RETRY_AFTER_SECONDS)}
+
+
 def api_exception_handler(exc, context):
+    if is_redis_outage(exc):
+        return Response(redis_outage_body(), status=503, headers=redis_outage_headers())
     if isinstance(exc, FieldValidationError):
         return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
     if isinstance(exc, DomainError):

@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from common.bulk import insert_new
+from common.errors import is_redis_outage
 from common.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,14 @@ def _insert(name: str, payloads: list[dict]) -> list[int]:
 def _enqueue(event_ids: list[int]) -> None:
     if _deliver_later is None:
         raise ImproperlyConfigured("common.events has no delivery task: is `common` in INSTALLED_APPS?")
-    _deliver_later(event_ids)
+    try:
+        _deliver_later(event_ids)
+    except Exception as error:
+        if not is_redis_outage(error):
+            raise
+        # The events are committed in the outbox and beat's sweep sends them once the broker is
+        # back; raising here would answer 503 for a change that was made (issue 12, item 8).
+        logger.warning("Broker unavailable, outbox events %s left to the sweep: %r", event_ids, error)
 
 
 def _run_after_commit(name: str, handler: Handler, payload: dict) -> None:

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Issue 12, item 8: Redis down answers 503 + Retry-After (JSON under /api/), not an HTML 500.
+    "common.outage.RedisOutageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,11 +102,13 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
-# dj-database-url ignores `default=` when the variable is set but empty, hence the `or`.
+# dj-database-url ignores `default=` when the variable is set but empty, hence the `or`. Persistent
+# connections (DATABASE_CONN_MAX_AGE > 0) are kept one per request thread under ASGI: off by
+# default, and replaced by the pool below on Postgres.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'waypoint.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
@@ -123,6 +127,19 @@ elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
     # a statement after its 5th execution on a connection. Turn off behind a transaction-pooling
     # PgBouncer, which cannot keep prepared statements across transactions.
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+# Issue 12, item 1: connection pool. Under ASGI every request runs on its own thread and Django
+# keeps one connection per thread: with persistent connections (CONN_MAX_AGE > 0) a busy process
+# held 86 connections until Postgres refused clients. psycopg's pool bounds each process to
+# DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT seconds for one.
+# The pool lends connections per request, so it needs CONN_MAX_AGE=0. Celery's Django fixup closes
+# the pool a prefork child inherits. Turn off behind PgBouncer (README, "Database connections").
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DATABASE_POOL", default=True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, channels, Celery ------------------------------------------------------------------
@@ -137,9 +154,27 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Issue 12, item 8: the cache holds the API throttle's counters (accounts/throttling.py lets
+    # requests through without it), so a Redis that is down or hanging must cost a request at most
+    # a second, not redis-py's unbounded default.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT_SECONDS", "1")),
+                "socket_timeout": float(os.environ.get("REDIS_CACHE_TIMEOUT_SECONDS", "1")),
+            },
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Issue 12, item 8: with Redis down, sending a task first retries subscribing to its result 20
+    # times a second apart (Celery's default): the request hung ~20 s before failing. Give up in ~1 s;
+    # the request then answers 503 (common/errors.py).
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
