@@ -5,6 +5,7 @@ kombu's in-memory broker. DATABASE_URL and REDIS_URL switch the same code to Pos
 channels-redis and real Celery workers.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "common",
     "accounts",
     "dispatch",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lock-out flagged during authenticate() into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +84,22 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login lock-out (issue 12, item 9) --------------------------------------------------------
+# django-axes counts failed logins per account and, separately, per client address; either one
+# reaching the limit locks it out until the cool-off has passed since the last failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = WAYPOINT_LOGIN_FAILURE_LIMIT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "10"))
+WAYPOINT_LOGIN_COOLOFF_MINUTES = int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=WAYPOINT_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The address is REMOTE_ADDR: behind a proxy, uvicorn's --proxy-headers sets it from
+# X-Forwarded-For for proxies listed in FORWARDED_ALLOW_IPS (else every client shares one address).
 
 TEMPLATES = [
     {
