@@ -9,7 +9,9 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from common import clock, events, tasks
+        from common import checks, clock, events, tasks
+
+        checks.secret_key_warn_at_startup()
 
         # An ISO 8601 instant with its offset: the moment this process's clock starts from.
         if start := os.environ.get("WAYPOINT_CLOCK_START"):

@@ -29,7 +29,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
+WAYPOINT_PRODUCTION = env_bool("WAYPOINT_PRODUCTION")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ""
+# Issue 12, item 12: the fallback key is public (it is in this file); common/checks.py warns about
+# it loudly at start-up (waypoint.W001), and refuses it with WAYPOINT_PRODUCTION (waypoint.E001).
+WAYPOINT_SECRET_KEY_IS_PUBLIC = not SECRET_KEY
 if not SECRET_KEY:
     if not DEBUG and env_bool("WAYPOINT_PRODUCTION"):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
@@ -41,7 +45,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     # Daphne first: `runserver` then serves ASGI, so WebSockets work in the demo.
     "daphne",
-    "django.contrib.admin",
+    "config.admin.WaypointAdminConfig",  # django.contrib.admin, for superusers only (item 12)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
