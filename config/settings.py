@@ -265,6 +265,12 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("WAYPOINT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 WAYPOINT_BULK_MAX_ORDERS = int(os.environ.get("WAYPOINT_BULK_MAX_ORDERS", "5000"))
 WAYPOINT_IDEMPOTENCY_TTL_HOURS = 24
+# Issue 12, item 13: dates (plans, holds, availability) and order windows are accepted from this
+# many days back to this many days ahead of today in the hub's zone (common/horizon.py); a window
+# lasts at most WAYPOINT_MAX_WINDOW_HOURS.
+WAYPOINT_HORIZON_DAYS = int(os.environ.get("WAYPOINT_HORIZON_DAYS", "366"))
+WAYPOINT_HORIZON_PAST_DAYS = int(os.environ.get("WAYPOINT_HORIZON_PAST_DAYS", "1"))
+WAYPOINT_MAX_WINDOW_HOURS = int(os.environ.get("WAYPOINT_MAX_WINDOW_HOURS", "24"))
 # A checkout's slot hold keeps its place this long before it is released.
 WAYPOINT_SLOT_HOLD_MINUTES = int(os.environ.get("WAYPOINT_SLOT_HOLD_MINUTES", "10"))
 # Driver position history is kept this long for replay and analytics, then purged.
