@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import AsyncClient, Client
 from django.urls import reverse
 
 from accounts.models import Role
@@ -84,3 +86,19 @@ def test_a_success_before_the_limit_resets_the_count(alice):
     assert sign_in("alice", PASSWORD).status_code == 302
 
     assert fail(9, "alice") == [200] * 9
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_the_lockout_holds_under_asgi(alice):
+    """uvicorn serves Waypoint through ASGI, where axes' middleware takes its async path."""
+    client = AsyncClient(REMOTE_ADDR="10.0.4.1")
+    for _ in range(10):
+        await client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+
+    response = await client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    # The views ran in asgiref's thread; its connection would outlive the test database.
+    await sync_to_async(connections.close_all)()
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
