@@ -9,7 +9,10 @@ class CommonConfig(AppConfig):
     verbose_name = "Common"
 
     def ready(self) -> None:
-        from common import clock, events, tasks
+        from common import checks, clock, events, strict_text, tasks
+
+        checks.secret_key_warn_at_startup()
+        strict_text.refuse_non_text()
 
         # An ISO 8601 instant with its offset: the moment this process's clock starts from.
         if start := os.environ.get("WAYPOINT_CLOCK_START"):

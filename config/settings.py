@@ -5,6 +5,7 @@ kombu's in-memory broker. DATABASE_URL and REDIS_URL switch the same code to Pos
 channels-redis and real Celery workers.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -28,7 +29,11 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
+WAYPOINT_PRODUCTION = env_bool("WAYPOINT_PRODUCTION")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ""
+# Issue 12, item 12: the fallback key is public (it is in this file); common/checks.py warns about
+# it loudly at start-up (waypoint.W001), and refuses it with WAYPOINT_PRODUCTION (waypoint.E001).
+WAYPOINT_SECRET_KEY_IS_PUBLIC = not SECRET_KEY
 if not SECRET_KEY:
     if not DEBUG and env_bool("WAYPOINT_PRODUCTION"):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
@@ -42,7 +47,7 @@ CSRF_FAILURE_VIEW = "common.error_pages.csrf_failure"
 INSTALLED_APPS = [
     # Daphne first: `runserver` then serves ASGI, so WebSockets work in the demo.
     "daphne",
-    "django.contrib.admin",
+    "config.admin.WaypointAdminConfig",  # django.contrib.admin, for superusers only (item 12)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "axes",
     "common",
     "accounts",
     "dispatch",
@@ -75,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Issue 12, item 8: Redis down answers 503 + Retry-After (JSON under /api/), not an HTML 500.
     "common.outage.RedisOutageMiddleware",
+    # Last, as django-axes asks: it turns a lock-out flagged during authenticate() into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +92,22 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Login lock-out (issue 12, item 9) --------------------------------------------------------
+# django-axes counts failed logins per account and, separately, per client address; either one
+# reaching the limit locks it out until the cool-off has passed since the last failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = WAYPOINT_LOGIN_FAILURE_LIMIT = int(os.environ.get("WAYPOINT_LOGIN_FAILURE_LIMIT", "10"))
+WAYPOINT_LOGIN_COOLOFF_MINUTES = int(os.environ.get("WAYPOINT_LOGIN_COOLOFF_MINUTES", "15"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=WAYPOINT_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The address is REMOTE_ADDR: behind a proxy, uvicorn's --proxy-headers sets it from
+# X-Forwarded-For for proxies listed in FORWARDED_ALLOW_IPS (else every client shares one address).
 
 TEMPLATES = [
     {
@@ -278,6 +302,12 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("WAYPOINT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 WAYPOINT_BULK_MAX_ORDERS = int(os.environ.get("WAYPOINT_BULK_MAX_ORDERS", "5000"))
 WAYPOINT_IDEMPOTENCY_TTL_HOURS = 24
+# Issue 12, item 13: dates (plans, holds, availability) and order windows are accepted from this
+# many days back to this many days ahead of today in the hub's zone (common/horizon.py); a window
+# lasts at most WAYPOINT_MAX_WINDOW_HOURS.
+WAYPOINT_HORIZON_DAYS = int(os.environ.get("WAYPOINT_HORIZON_DAYS", "366"))
+WAYPOINT_HORIZON_PAST_DAYS = int(os.environ.get("WAYPOINT_HORIZON_PAST_DAYS", "1"))
+WAYPOINT_MAX_WINDOW_HOURS = int(os.environ.get("WAYPOINT_MAX_WINDOW_HOURS", "24"))
 # A checkout's slot hold keeps its place this long before it is released.
 WAYPOINT_SLOT_HOLD_MINUTES = int(os.environ.get("WAYPOINT_SLOT_HOLD_MINUTES", "10"))
 # Driver position history is kept this long for replay and analytics, then purged.

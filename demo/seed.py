@@ -31,6 +31,7 @@ PASSWORDS = {
     "viewer": "waypoint-viewer",
 }
 CREDENTIALS_FILE = "demo-credentials.json"
+DEMO_KEY_NAME = "Demo web shop"
 HUBS = [
     # Two real depots: central Helsinki (Kamppi) and Kalasatama in the east.
     {
@@ -98,8 +99,9 @@ class DemoSummary:
     organization: Organization
     orders_created: int
     order_date: dt.date
-    api_key: str | None
+    api_key: str | None  # the secret, when this run created the key or var/ still holds it
     gazetteer_points: int
+    api_key_prefix: str = ""
 
 
 def _organization() -> Organization:
@@ -117,8 +119,6 @@ def _users(organization: Organization) -> None:
                 username=role,
                 password=PASSWORDS[role],
                 role=role,
-                is_staff=role == "admin",
-                is_superuser=role == "admin",
             )
 
 
@@ -190,18 +190,21 @@ def _fleet(organization: Organization) -> list[Hub]:
     return hubs
 
 
-def _api_key(organization: Organization, credentials_dir: Path) -> str | None:
-    """The merchant key is kept in var/ so re-runs can print it again (demo only)."""
+def _api_key(organization: Organization, credentials_dir: Path) -> tuple[ApiKey, str | None]:
+    """The one "Demo web shop" key, and its secret when var/ still holds it (demo only).
+
+    A re-run never mints a second key: when the secret is no longer known (var/ was wiped) the
+    existing key is reported without it; revoking it lets the next run create a fresh one.
+    """
     path = credentials_dir / CREDENTIALS_FILE
-    if path.exists():
-        raw = json.loads(path.read_text()).get("api_key", "")
-        key = ApiKey.objects.filter(organization=organization, revoked_at=None).first()
-        if key is not None and key.matches(raw):
-            return raw
-    _, raw = api_key_create(organization=organization, created_by=None, name="Demo web shop")
+    key = ApiKey.objects.filter(organization=organization, name=DEMO_KEY_NAME, revoked_at=None).first()
+    if key is not None:
+        raw = json.loads(path.read_text()).get("api_key", "") if path.exists() else ""
+        return key, raw if key.matches(raw) else None
+    key, raw = api_key_create(organization=organization, created_by=None, name=DEMO_KEY_NAME)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"api_key": raw}))
-    return raw
+    return key, raw
 
 
 def _address(rng: random.Random, points: list[AddressPoint], hub: Hub) -> dict:
@@ -308,7 +311,7 @@ def seed_demo(
         _users(organization)
         hubs = _fleet(organization)
         slot_templates_demo_seed(organization=organization)
-        raw_key = _api_key(organization, credentials_dir)
+        api_key, raw_key = _api_key(organization, credentials_dir)
     # Eight weeks of past deliveries, so the forecast page has history to learn from.
     demo_history_seed(organization=organization, days=history_days)
     created = 0
@@ -317,4 +320,4 @@ def seed_demo(
         rows = _order_rows(order_date, order_count, hubs, random.Random(order_date.toordinal()))
         results = order_create_many(actor=Actor(organization=organization), rows=rows)
         created = sum(1 for result in results if isinstance(result, Order))
-    return DemoSummary(organization, created, order_date, raw_key, AddressPoint.objects.count())
+    return DemoSummary(organization, created, order_date, raw_key, AddressPoint.objects.count(), api_key.prefix)

@@ -3,6 +3,8 @@
 import csv
 import io
 
+from common import csv_export
+
 COLUMNS = [
     "merchant_reference",
     "type",
@@ -104,7 +106,7 @@ def parse_orders_csv(raw: bytes) -> list[dict]:
 def error_report(results: list[dict]) -> str:
     """CSV with one line per field error: row (1 = first data line), reference, field, message."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["row", "merchant_reference", "field", "message"])
     for result in results:
         if result["status"] != "error":

@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from common import horizon
 from common.validation import InputCheckSerializer
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderType, ProofOfDelivery
@@ -55,6 +56,8 @@ class TimeWindowSerializer(InputCheckSerializer):
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"end": ["The window must end after it starts."]})
+        if errors := horizon.window_problems(attrs["start"], attrs["end"]):
+            raise serializers.ValidationError(errors)
         return attrs
 
 

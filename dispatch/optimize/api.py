@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
@@ -66,6 +67,10 @@ class VroomSolutionSerializer(serializers.Serializer):
 
 
 class OptimizeApi(OrganizationApi):
+    # A VROOM document is JSON; a form or multipart body parsed into a QueryDict (a dict) and was
+    # solved as an empty problem. Anything but JSON is refused with 415.
+    parser_classes = [JSONParser]
+
     @extend_schema(
         operation_id="optimize",
         summary="Solve a VROOM-format problem",

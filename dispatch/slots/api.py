@@ -13,7 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
-from common import clock
+from common import clock, horizon
 from common.errors import FieldValidationError, UnprocessableError
 from dispatch.models import WEEKDAYS, SlotHold, SlotTemplate
 from dispatch.network.selectors import hub_by_code
@@ -153,7 +153,12 @@ class AvailabilityQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError({"lat": ["Send both lat and lng, or neither."]})
         if "lat" not in attrs and not attrs.get("address"):
             raise serializers.ValidationError({"lat": ["Send lat and lng, or an address."]})
-        date_from = attrs.get("date_from") or clock.now().date()
+        # Checked before any arithmetic: date_from=9999-12-31 plus six days overflowed (a 500).
+        tz = attrs["hub"].tz if attrs.get("hub") else self.context.get("timezone")
+        for name in ("date_from", "date_to"):
+            if name in attrs and (problem := horizon.date_problem(attrs[name], tz=tz)):
+                raise serializers.ValidationError({name: [problem]})
+        date_from = attrs.get("date_from") or clock.now().astimezone(horizon.zone(tz)).date()
         date_to = attrs.get("date_to") or date_from + dt.timedelta(days=6)
         if date_to < date_from:
             raise serializers.ValidationError({"date_to": ["date_to must not be before date_from."]})
@@ -185,7 +190,8 @@ class SlotAvailabilityApi(SlotApi):
         summary="Slots a checkout can book at an address (422 when outside every service area)",
     )
     def get(self, request):
-        query = AvailabilityQuerySerializer(data=request.query_params, context=self.hubs())
+        context = {**self.hubs(), "timezone": self.organization.timezone}
+        query = AvailabilityQuerySerializer(data=request.query_params, context=context)
         query.is_valid(raise_exception=True)
         data = query.validated_data
         lat, lng = _point(data)
@@ -253,8 +259,12 @@ class HoldInputSerializer(serializers.Serializer):
         if "template" in attrs:
             if "date" not in attrs:
                 raise serializers.ValidationError({"date": ["Give the date of the slot."]})
+            if problem := horizon.date_problem(attrs["date"], tz=attrs["hub"].tz):
+                raise serializers.ValidationError({"date": [problem]})
         elif "start" not in attrs or "end" not in attrs:
             raise serializers.ValidationError({"template": ["Give a template and a date, or start and end."]})
+        elif errors := horizon.window_problems(attrs["start"], attrs["end"]):
+            raise serializers.ValidationError(errors)
         return attrs
 
 

@@ -128,7 +128,9 @@ def test_the_fast_path_answers_as_drf_or_leaves_the_row_to_it(hub):
                 disagreements.append((label, quick, full))
 
     assert disagreements == []
-    assert answered == 127
+    # Numbers in text fields (5 and 5.5 in four of them, 358 as a phone) are refused since
+    # common/strict_text.py, so those nine rows go to DRF for their messages.
+    assert answered == 118
 
 
 def test_the_common_row_shapes_take_the_fast_path(hub):

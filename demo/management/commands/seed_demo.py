@@ -26,11 +26,20 @@ class Command(BaseCommand):
             f" (gazetteer: {summary.gazetteer_points} Helsinki addresses)"
         )
         self.stdout.write(f"  app:        {base}/")
-        self.stdout.write(f"  admin:      {base}/admin/")
+        # The demo's `admin` runs its own organisation; Django's admin spans every tenant and is
+        # for platform operators (superusers) only.
+        self.stdout.write(f"  admin:      {base}/admin/ (superusers only: manage.py createsuperuser)")
         self.stdout.write(f"  API docs:   {base}/api/docs")
         for role, password in PASSWORDS.items():
             self.stdout.write(f"  login {role:<10} password {password}")
         for index, name in enumerate(DRIVERS, start=1):
             self.stdout.write(f"  login driver{index:<4} password waypoint-driver{index}  ({name})")
-        self.stdout.write(f"  merchant API key: {summary.api_key}")
-        self.stdout.write(f'  try: curl -H "Authorization: Bearer {summary.api_key}" {base}/api/orders')
+        if summary.api_key:
+            self.stdout.write(f"  merchant API key: {summary.api_key}")
+            self.stdout.write(f'  try: curl -H "Authorization: Bearer {summary.api_key}" {base}/api/orders')
+        else:
+            # var/ lost the secret; a second key would be one more live credential nobody tracks.
+            self.stdout.write(
+                f"  merchant API key: 'Demo web shop' ({summary.api_key_prefix}…) exists; its secret is not"
+                " stored any more. Revoke it under API keys (as admin) and re-run seed_demo for a new one."
+            )

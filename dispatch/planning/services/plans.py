@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.tenancy import Actor
-from common import clock
+from common import clock, horizon
 from common.errors import ConflictError, FieldValidationError
 from common.realtime import board_publish
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
@@ -51,6 +51,8 @@ def plan_create(
     """A draft plan for a hub's day; without `wave`, the day's next wave."""
     if hub.organization_id != actor.organization.pk:
         raise FieldValidationError({"hub": ["Unknown hub."]})
+    if problem := horizon.date_problem(date, tz=hub.tz):
+        raise FieldValidationError({"date": [problem]})
     with transaction.atomic():
         if wave is None:
             last = Plan.objects.filter(hub=hub, date=date).aggregate(last=Max("wave"))["last"]
