@@ -31,3 +31,21 @@ def test_a_superuser_gets_in(organization):
     client.force_login(operator)
 
     assert client.get("/admin/orders/order/").status_code == 200
+
+
+def test_the_navigation_offers_django_admin_only_to_superusers(staff_tenant_admin):
+    operator = user_create(
+        organization=staff_tenant_admin.organization,
+        username="ops",
+        password="pw",
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+    )
+    links = {}
+    for user in (staff_tenant_admin, operator):
+        client = Client()
+        client.force_login(user)
+        links[user.username] = 'href="/admin/"' in client.get("/orders/").content.decode()
+
+    assert links == {"boss": False, "ops": True}
