@@ -1,5 +1,6 @@
 import os
 import threading
+import time
 
 from celery import Celery
 
@@ -11,6 +12,18 @@ app.autodiscover_tasks()
 
 _inprocess_lock = threading.Lock()
 _inprocess_worker = None
+# Embedded mode has no beat; these entries of the beat schedule run on a timer thread instead, so a
+# solve whose worker thread died is failed within the same bound as in production (README).
+EMBEDDED_SCHEDULE = ("plans-sweep-stale", "optimization-jobs-sweep-stale")
+
+
+def _run_embedded_schedule() -> None:
+    entries = [app.conf.beat_schedule[name] for name in EMBEDDED_SCHEDULE]
+    every_s = min(float(entry["schedule"]) for entry in entries)
+    while True:  # first at start-up: runs the previous process left behind are lost with it
+        for entry in entries:
+            app.send_task(entry["task"])
+        time.sleep(every_s)
 
 
 def start_inprocess_worker():
@@ -36,6 +49,10 @@ def start_inprocess_worker():
         )
         threading.Thread(target=worker.start, name="celery-inprocess", daemon=True).start()
         _inprocess_worker = worker
+        from django.conf import settings
+
+        if settings.WAYPOINT_INPROCESS_WORKER:  # not when a test borrows the worker thread
+            threading.Thread(target=_run_embedded_schedule, name="celery-inprocess-schedule", daemon=True).start()
         # Embedded mode has no beat and its memory broker died with the previous process: events
         # that process committed but never delivered are this worker's to deliver, whatever their age.
         from common.tasks import events_sweep_task
