@@ -88,8 +88,11 @@ def plan_optimize(*, actor: Actor, plan: Plan, expected_version: int | None = No
         now = clock.now()
         if plan.is_stale(now=now, **plan_liveness()):
             plan = _fail_stale(plan)  # a retry of a run whose worker died, before the sweeper saw it
-        # A live run is refused by the transition table (optimizing cannot become optimizing): one
-        # attempt at a time. The worker's claim sets `heartbeat_at`; until then the run only waits.
+        if plan.status == PlanStatus.OPTIMIZING:  # one live attempt at a time
+            raise ConflictError(
+                "The plan is already being optimized; wait for it or cancel it.", code="plan_already_optimizing"
+            )
+        # The worker's claim sets `heartbeat_at`; until then the run waits in the queue.
         fresh_run = {
             "task_id": str(uuid.uuid4()),
             "attempt": plan.attempt + 1,
