@@ -26,8 +26,11 @@ def _run_embedded_schedule() -> None:
         time.sleep(every_s)
 
 
-def start_inprocess_worker():
+def start_inprocess_worker(*, with_schedule: bool = False):
     """Run a Celery worker on a daemon thread of this process (embedded mode only).
+
+    `with_schedule` also runs `EMBEDDED_SCHEDULE` (the embedded mode's stand-in for beat); tests
+    that borrow the worker thread leave it off, so no sweep runs under their data.
 
     WorkController installs no signal handlers, so unlike `app.Worker` it can run off the main
     thread. With the memory broker only this process's producers reach it, which is the point.
@@ -49,9 +52,7 @@ def start_inprocess_worker():
         )
         threading.Thread(target=worker.start, name="celery-inprocess", daemon=True).start()
         _inprocess_worker = worker
-        from django.conf import settings
-
-        if settings.WAYPOINT_INPROCESS_WORKER:  # not when a test borrows the worker thread
+        if with_schedule:
             threading.Thread(target=_run_embedded_schedule, name="celery-inprocess-schedule", daemon=True).start()
         # Embedded mode has no beat and its memory broker died with the previous process: events
         # that process committed but never delivered are this worker's to deliver, whatever their age.

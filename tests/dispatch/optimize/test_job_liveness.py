@@ -54,6 +54,19 @@ def test_the_stated_bound_for_a_killed_worker_is_90_s_and_messages_outlast_the_l
         assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == 900
 
 
+def test_the_embedded_worker_runs_the_sweeps_of_the_beat_schedule():
+    """Embedded mode has no beat: its worker's timer sends the same sweeps, at the same interval."""
+    from config.celery import EMBEDDED_SCHEDULE, app
+
+    entries = [app.conf.beat_schedule[name] for name in EMBEDDED_SCHEDULE]
+
+    assert [(entry["task"], entry["schedule"]) for entry in entries] == [
+        ("dispatch.planning.tasks.plan_sweep_stale_task", 30.0),
+        ("dispatch.optimize.tasks.optimization_jobs_sweep_stale_task", 30.0),
+    ]
+    assert all(entry["task"] in app.tasks for entry in entries)
+
+
 @pytest.mark.django_db
 def test_a_job_reads_running_until_four_beats_are_missed(merchant_client, organization, time_machine):
     """No improvement for minutes is no sign of death; silence for four beats is."""
