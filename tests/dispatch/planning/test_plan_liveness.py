@@ -19,6 +19,7 @@ from dispatch.planning.services.plans import (
     plan_sweep_stale,
 )
 from dispatch.planning.tasks import plan_optimize_task
+from tests.concurrency import run_together
 from tests.factories.fleet import DAY, small_fleet
 from tests.workers import celery_worker_process, wait_for
 
@@ -194,3 +195,20 @@ def test_a_silent_solve_keeps_beating_and_a_killed_worker_leaves_the_plan_failed
     stored = Plan.objects.get(pk=plan.pk)
     assert (stored.status, stored.error, stored.routes.count()) == ("failed", PLAN_STALE, 0)
     assert statuses(stored) == ["draft", "failed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_of_one_attempt_at_the_same_moment_solve_it_once(postgres, actor, hub, monkeypatch):
+    """However often the broker delivers an attempt, one worker claims it: one solve, one `optimized`."""
+    small_fleet(hub)
+    plan = plan_create(actor=actor, hub=hub, date=DAY, time_budget_s=1)
+    Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.OPTIMIZING, attempt=1, started_at=clock.now())
+    solves = []
+    real_optimize = plan_services.optimize
+    monkeypatch.setattr(plan_services, "optimize", lambda built, **kw: solves.append(1) or real_optimize(built, **kw))
+
+    results = run_together([lambda: plan_optimize_run(plan_id=plan.pk, attempt=1)] * 2)
+
+    assert "optimized" in [r.status for r in results]
+    assert len(solves) == 1
+    assert statuses(Plan.objects.get(pk=plan.pk)) == ["draft", "optimized"]
