@@ -30,4 +30,4 @@ gc.freeze()
 if settings.WAYPOINT_INPROCESS_WORKER:
     from config.celery import start_inprocess_worker
 
-    start_inprocess_worker()
+    start_inprocess_worker(with_schedule=True)

@@ -199,6 +199,11 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
         "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
     }
+    # Item 3 (killed workers): an unacknowledged message (acks_late) returns to the queue this long
+    # after a worker took it. Redis' default is an hour; it must outlast the longest run (plans: 600 s
+    # of budget) or a healthy solve is handed to a second worker. Dead runs are failed much sooner
+    # by the heartbeat sweep below, and their late redelivery is discarded.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", "900"))}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -214,13 +219,18 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Item 3 (optimisation liveness): a running solve beats every WAYPOINT_HEARTBEAT_S seconds; after
+# four missed beats it counts as lost, and the sweep (every WAYPOINT_STALE_SWEEP_S, in beat and in
+# the embedded worker) records it failed: within 4 x 5 + 30 = 50 s of the last beat (stated: 90 s).
+WAYPOINT_HEARTBEAT_S = float(os.environ.get("WAYPOINT_HEARTBEAT_S", "5"))
+WAYPOINT_STALE_SWEEP_S = float(os.environ.get("WAYPOINT_STALE_SWEEP_S", "30"))
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.tasks.idempotency_purge_task", "schedule": 3600.0},
     "position-history-purge": {"task": "tracking.tasks.position_history_purge_task", "schedule": 3600.0},
-    "plans-sweep-stale": {"task": "dispatch.planning.tasks.plan_sweep_stale_task", "schedule": 60.0},
+    "plans-sweep-stale": {"task": "dispatch.planning.tasks.plan_sweep_stale_task", "schedule": WAYPOINT_STALE_SWEEP_S},
     "optimization-jobs-sweep-stale": {
         "task": "dispatch.optimize.tasks.optimization_jobs_sweep_stale_task",
-        "schedule": 60.0,
+        "schedule": WAYPOINT_STALE_SWEEP_S,
     },
     "slot-holds-expire": {"task": "dispatch.slots.tasks.slot_holds_expire_task", "schedule": 60.0},
     "silent-and-idle-drivers": {"task": "tracking.tasks.detect_silent_and_idle_drivers_task", "schedule": 60.0},

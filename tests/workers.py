@@ -13,8 +13,11 @@ from common import clock
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def celery_worker_process(redis_url: str) -> tuple[subprocess.Popen, str]:
-    """Start a solo worker on its own queue against the test database; returns (process, queue)."""
+def celery_worker_process(redis_url: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """Start a solo worker on its own queue against the test database; returns (process, queue).
+
+    `env` adds to or overrides the worker's environment (settings read from it).
+    """
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {
@@ -24,6 +27,7 @@ def celery_worker_process(redis_url: str) -> tuple[subprocess.Popen, str]:
         "WAYPOINT_INPROCESS_WORKER": "0",
         # The worker reads the same (pinned) clock as the test that starts it.
         "WAYPOINT_CLOCK_START": clock.now().isoformat(),
+        **(env or {}),
     }
     queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     worker = subprocess.Popen(

@@ -58,7 +58,10 @@ class OptimizationJob(models.Model):
     solution = models.JSONField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # Runs started so far; `attempt` numbers the current one. A task carries the attempt it was
+    # queued for, and a run of any other attempt (superseded by a retry) writes nothing.
     attempts = models.PositiveSmallIntegerField(default=0)
+    attempt = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=clock.now)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -91,6 +91,8 @@ class Plan(TimeStampedModel):
     progress_pct = models.PositiveSmallIntegerField(default=0)
     best_cost = models.BigIntegerField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Numbers each optimization run; the task carries it, and a run of an older attempt writes nothing.
+    attempt = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -121,14 +123,25 @@ class Plan(TimeStampedModel):
     def last_heard_at(self) -> dt.datetime | None:
         return self.heartbeat_at or self.started_at
 
-    def is_stale(self, *, now: dt.datetime, after_s: int) -> bool:
-        """An optimization whose worker stopped reporting (killed mid-solve)."""
-        beat = self.last_heard_at()
-        return self.status == PlanStatus.OPTIMIZING and (beat is None or (now - beat).total_seconds() > after_s)
+    def is_stale(self, *, now: dt.datetime, after_s: float, unclaimed_after_s: float | None = None) -> bool:
+        """An optimization whose worker stopped beating (killed mid-solve), or whose message was lost.
 
-    def as_read(self, *, now: dt.datetime, after_s: int) -> "Plan":
+        Only a run a worker has claimed beats (the claim sets `heartbeat_at`): one still waiting in the
+        queue behind other solves is not dead, until `unclaimed_after_s` says its message is gone.
+        """
+        if self.status != PlanStatus.OPTIMIZING:
+            return False
+        if self.heartbeat_at is not None:
+            return (now - self.heartbeat_at).total_seconds() > after_s
+        return (
+            unclaimed_after_s is not None
+            and self.started_at is not None
+            and (now - self.started_at).total_seconds() > unclaimed_after_s
+        )
+
+    def as_read(self, *, now: dt.datetime, after_s: float, unclaimed_after_s: float | None = None) -> "Plan":
         """The plan as readers see it: a stale optimization shows as the failure the sweeper will record."""
-        if not self.is_stale(now=now, after_s=after_s):
+        if not self.is_stale(now=now, after_s=after_s, unclaimed_after_s=unclaimed_after_s):
             return self
         return presented(self, status=PlanStatus.FAILED, error=PLAN_STALE_ERROR, finished_at=self.last_heard_at())
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
 from common import clock
+from common.heartbeat import stale_after_s
 from dispatch.models.jobs import OptimizationJob
 from dispatch.optimize import services as optimize
 
@@ -47,6 +48,7 @@ class JobSerializer(serializers.ModelSerializer):
             "solution",
             "error",
             "attempts",
+            "attempt",
             "created_at",
             "started_at",
             "finished_at",
@@ -116,7 +118,7 @@ class JobDetailApi(JobApi):
     @extend_schema(operation_id="optimize_job", summary="Poll a job: status, progress, best-so-far, solution")
     def get(self, request, pk):
         # A read never writes: a job whose worker died shows as failed until the sweep records it.
-        return self.answer(self.job(pk).as_read(now=clock.now(), after_s=optimize.STALE_AFTER_S))
+        return self.answer(self.job(pk).as_read(now=clock.now(), after_s=stale_after_s()))
 
 
 class JobCancelApi(JobApi):

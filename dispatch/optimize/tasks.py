@@ -10,9 +10,9 @@ from dispatch.optimize.services import (
 
 
 @shared_task(name=OPTIMIZATION_JOB_RUN_TASK, acks_late=True, reject_on_worker_lost=True)
-def optimization_job_run_task(job_id: int) -> str:
-    """Solve one /api/optimize job; a redelivered message for a finished job does nothing."""
-    return optimization_job_run(job_id=job_id).status
+def optimization_job_run_task(job_id: int, attempt: int | None = None) -> str:
+    """Solve one attempt of an /api/optimize job; a message for a finished or superseded attempt does nothing."""
+    return optimization_job_run(job_id=job_id, attempt=attempt).status
 
 
 @shared_task

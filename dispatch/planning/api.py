@@ -16,7 +16,7 @@ from common import clock
 from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.network import selectors
-from dispatch.planning.selectors import driver_routes, driver_today, plan_get, plan_list
+from dispatch.planning.selectors import driver_routes, driver_today, plan_get, plan_list, plan_liveness
 from dispatch.planning.serializers import DriverRoutesSerializer, PlanSerializer, PlanSummarySerializer
 from dispatch.planning.services import edits, live, plans
 
@@ -45,7 +45,7 @@ class PlanApi(OrganizationApi):
 
     def answer(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         # A read never writes: a plan whose worker died shows as failed until the sweep records it.
-        plan = self.plan(pk).as_read(now=clock.now(), after_s=plans.STALE_AFTER_S)
+        plan = self.plan(pk).as_read(now=clock.now(), **plan_liveness())
         return Response(PlanSerializer(plan).data, status=status_code)
 
     def valid(self, serializer_class, data=None):

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Min, Prefetch, QuerySet
 
 from common import clock
+from common.heartbeat import stale_after_s, unclaimed_after_s
 from dispatch.models import ACTIVE_STATUSES, Driver, Plan, PlanUnassigned, Route, Stop, StopStatus, Vehicle
 from orders.lifecycle import OrderStatus
 from orders.models import Order
@@ -13,8 +14,6 @@ from orders.selectors import order_list
 from routing.adapter import Crew
 
 PLANNABLE_ORDER_STATUSES = (OrderStatus.VALIDATED, OrderStatus.RESCHEDULED)
-# A plan stuck in optimizing without a heartbeat for this long lost its worker.
-STALE_AFTER_S = 120
 ROUTE_COLORS = ("#0b6bcb", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#e67700", "#0c8599", "#5c7cfa")
 
 
@@ -102,10 +101,16 @@ def plan_crew_for_route(*, route: Route) -> Crew | None:
     return Crew(route.vehicle, route.driver, shift)
 
 
-def plan_stale_ids(*, now: dt.datetime, after_s: int = STALE_AFTER_S) -> list[int]:
-    """Plans stuck in optimizing whose worker stopped reporting (no organization: a sweep)."""
+def plan_liveness() -> dict[str, float]:
+    """When an optimizing plan counts as lost: `Plan.is_stale` and `Plan.as_read` take these."""
+    return {"after_s": stale_after_s(), "unclaimed_after_s": unclaimed_after_s()}
+
+
+def plan_stale_ids(*, now: dt.datetime) -> list[int]:
+    """Plans stuck in optimizing whose worker stopped beating (no organization: a sweep)."""
     stuck = Plan.objects.filter(status="optimizing").only("pk", "status", "heartbeat_at", "started_at")
-    return [plan.pk for plan in stuck if plan.is_stale(now=now, after_s=after_s)]
+    liveness = plan_liveness()
+    return [plan.pk for plan in stuck if plan.is_stale(now=now, **liveness)]
 
 
 def driver_today(*, organization, user) -> dt.date:

@@ -19,12 +19,12 @@ from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import (
-    STALE_AFTER_S,
     driver_routes,
     driver_today,
     next_planning_day,
     plan_get,
     plan_list,
+    plan_liveness,
 )
 from dispatch.planning.serializers import PlanSerializer
 from dispatch.planning.services.plans import plan_create
@@ -95,7 +95,7 @@ def plan_board(request, pk):
     except Plan.DoesNotExist:
         raise Http404("No such plan.") from None
     # A read never writes: a dead worker's plan shows as failed, with a retry button, until swept.
-    plan = plan.as_read(now=clock.now(), after_s=STALE_AFTER_S)
+    plan = plan.as_read(now=clock.now(), **plan_liveness())
     context = {"plan": plan, "snapshot": PlanSerializer(plan).data, "can_write": request.actor.can_write()}
     return render(request, "dispatch/board.html", context)
 

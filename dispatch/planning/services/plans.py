@@ -12,16 +12,17 @@ from django.db.models import Max
 from accounts.tenancy import Actor
 from common import clock, horizon
 from common.errors import ConflictError, FieldValidationError
+from common.heartbeat import heartbeat
 from common.realtime import board_publish
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.models.planning import PLAN_STALE_ERROR, PLAN_TOTAL_FIELDS
 from dispatch.planning.selectors import (
     PLANNABLE_ORDER_STATUSES,
     ROUTE_COLORS,
-    STALE_AFTER_S,
     plan_crew_for_route,
     plan_crews,
     plan_eligible_orders,
+    plan_liveness,
     plan_stale_ids,
 )
 from dispatch.planning.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
@@ -77,8 +78,8 @@ def plan_create(
 
 
 def _enqueue_optimization(plan: Plan) -> None:
-    task_id = plan.task_id
-    transaction.on_commit(lambda: signature(PLAN_OPTIMIZE_TASK).apply_async(args=[plan.pk], task_id=task_id))
+    task_id, args = plan.task_id, [plan.pk, plan.attempt]
+    transaction.on_commit(lambda: signature(PLAN_OPTIMIZE_TASK).apply_async(args=args, task_id=task_id))
 
 
 def plan_optimize(*, actor: Actor, plan: Plan, expected_version: int | None = None) -> Plan:
@@ -87,15 +88,21 @@ def plan_optimize(*, actor: Actor, plan: Plan, expected_version: int | None = No
         plan = plan_lock(plan_id=plan.pk)
         plan_check_version(plan=plan, expected_version=expected_version)
         now = clock.now()
-        if plan.is_stale(now=now, after_s=STALE_AFTER_S):
+        if plan.is_stale(now=now, **plan_liveness()):
             plan = _fail_stale(plan)  # a retry of a run whose worker died, before the sweeper saw it
+        if plan.status == PlanStatus.OPTIMIZING:  # one live attempt at a time
+            raise ConflictError(
+                "The plan is already being optimized; wait for it or cancel it.", code="plan_already_optimizing"
+            )
+        # The worker's claim sets `heartbeat_at`; until then the run waits in the queue.
         fresh_run = {
             "task_id": str(uuid.uuid4()),
+            "attempt": plan.attempt + 1,
             "progress_pct": 0,
             "best_cost": None,
             "cancel_requested": False,
             "started_at": now,
-            "heartbeat_at": now,
+            "heartbeat_at": None,
             "finished_at": None,
             "error": "",
             "message": "",
@@ -110,7 +117,7 @@ def plan_optimize_cancel(*, actor: Actor, plan: Plan) -> Plan:
     """Ask the running search to stop; it keeps the best routes found so far."""
     with transaction.atomic():
         plan = plan_lock(plan_id=plan.pk)
-        if plan.status != PlanStatus.OPTIMIZING or plan.is_stale(now=clock.now(), after_s=STALE_AFTER_S):
+        if plan.status != PlanStatus.OPTIMIZING or plan.is_stale(now=clock.now(), **plan_liveness()):
             raise ConflictError("The plan is not being optimized.", code="plan_not_optimizing")
         plan.cancel_requested = True
         plan.save(update_fields=["cancel_requested", "updated_at"])
@@ -135,6 +142,7 @@ class _Progress:
 
     def __init__(self, plan: Plan) -> None:
         self.plan_id, self.hub_id, self.budget_s = plan.pk, plan.hub_id, max(1, plan.time_budget_s)
+        self.attempt = plan.attempt
         self.started = time.monotonic()
         self.last = 0.0
         self.best: int | None = None
@@ -155,9 +163,9 @@ class _Progress:
             return
         self.last = now
         pct = min(99, int((now - self.started) / self.budget_s * 100))
-        live = Plan.objects.filter(pk=self.plan_id, status=PlanStatus.OPTIMIZING)
-        if not live.update(progress_pct=pct, best_cost=self.best, heartbeat_at=clock.now()):
-            self.abandoned = True  # marked failed or finished elsewhere: stop wasting the worker
+        live = _live(self.plan_id, self.attempt)
+        if not live.update(progress_pct=pct, best_cost=self.best):
+            self.abandoned = True  # failed as lost, or superseded: stop wasting the worker
             return
         self.cancelled = bool(live.values_list("cancel_requested", flat=True).first())
         board_publish(
@@ -201,36 +209,49 @@ def plan_problem(*, plan: Plan) -> tuple[Built, list[Route]]:
     return built, kept
 
 
-def plan_optimize_run(*, plan_id: int) -> Plan:
-    """The worker side: solve, then write routes, stops and unassigned orders atomically.
+def _live(plan_id: int, attempt: int):
+    """The plan while `attempt` is its running optimization (a conditional UPDATE writes nothing else)."""
+    return Plan.objects.filter(pk=plan_id, attempt=attempt, status=PlanStatus.OPTIMIZING)
 
-    Idempotent: a plan that is no longer optimizing (done, failed, redelivered task) is left alone.
+
+def plan_optimize_run(*, plan_id: int, attempt: int | None = None) -> Plan:
+    """The worker side: claim the attempt, solve, then write routes, stops and unassigned orders atomically.
+
+    Idempotent: a plan that is no longer optimizing (done, failed), a superseded attempt (None: the
+    current one), or an attempt another delivery already claimed, is left alone.
     """
     plan = Plan.objects.select_related("hub", "organization").get(pk=plan_id)
-    if plan.status != PlanStatus.OPTIMIZING:
+    if plan.status != PlanStatus.OPTIMIZING or attempt not in (None, plan.attempt):
         return plan
+    attempt = plan.attempt
+    # The claim: one worker per attempt, however often its message is delivered.
+    if not _live(plan_id, attempt).filter(heartbeat_at__isnull=True).update(heartbeat_at=clock.now()):
+        return plan_mark_stale(plan=Plan.objects.get(pk=plan_id))  # a dead claimant's run is recorded failed
     built, kept = plan_problem(plan=plan)
     if not built.problem.jobs and not built.rejected and not kept:
-        return _finish(plan_id, built, None, message="Nothing to plan: no eligible orders for this hub and day.")
+        nothing = "Nothing to plan: no eligible orders for this hub and day."
+        return _finish(plan_id, attempt, built, None, message=nothing)
     progress = _Progress(plan)
     try:
-        result = optimize(
-            built,
-            budget_s=plan.time_budget_s,
-            seed=plan.pk,
-            on_progress=progress.on_progress,
-            should_stop=progress.should_stop,
-        )
+        # Liveness rides on time, not on improvements: a search may improve nothing for minutes.
+        with heartbeat(lambda: _live(plan_id, attempt).update(heartbeat_at=clock.now())):
+            result = optimize(
+                built,
+                budget_s=plan.time_budget_s,
+                seed=plan.pk,
+                on_progress=progress.on_progress,
+                should_stop=progress.should_stop,
+            )
     except Exception as exc:
         logger.exception("Optimizing plan %s failed", plan_id)
-        return plan_fail(plan_id=plan_id, error=f"The optimizer failed: {exc}"[:500])
-    return _finish(plan_id, built, result)
+        return plan_fail(plan_id=plan_id, attempt=attempt, error=f"The optimizer failed: {exc}"[:500])
+    return _finish(plan_id, attempt, built, result)
 
 
-def plan_fail(*, plan_id: int, error: str) -> Plan:
+def plan_fail(*, plan_id: int, error: str, attempt: int | None = None) -> Plan:
     with transaction.atomic():
         plan = plan_lock(plan_id=plan_id)
-        if plan.status != PlanStatus.OPTIMIZING:
+        if plan.status != PlanStatus.OPTIMIZING or attempt not in (None, plan.attempt):
             return plan
         fields = {"error": error, "finished_at": clock.now()}
         plan = plan_transition(actor=None, plan=plan, to_status=PlanStatus.FAILED, reason=error, fields=fields)
@@ -251,14 +272,15 @@ def _fail_stale(plan: Plan) -> Plan:
     return plan
 
 
-def plan_mark_stale(*, plan: Plan, now: dt.datetime | None = None, after_s: int = STALE_AFTER_S) -> Plan:
+def plan_mark_stale(*, plan: Plan, now: dt.datetime | None = None) -> Plan:
     """Record an optimization whose worker died as failed, so it can be retried (the sweeper's write)."""
     now = now or clock.now()
-    if not plan.is_stale(now=now, after_s=after_s):
+    liveness = plan_liveness()
+    if not plan.is_stale(now=now, **liveness):
         return plan
     with transaction.atomic():
         locked = plan_lock(plan_id=plan.pk)
-        if not locked.is_stale(now=now, after_s=after_s):
+        if not locked.is_stale(now=now, **liveness):
             return locked
         return _fail_stale(locked)
 
@@ -274,11 +296,11 @@ def plan_sweep_stale(*, now: dt.datetime | None = None) -> list[int]:
     return changed
 
 
-def _finish(plan_id: int, built: Built, result: PlanResult | None, message: str = "") -> Plan:
+def _finish(plan_id: int, attempt: int, built: Built, result: PlanResult | None, message: str = "") -> Plan:
     with transaction.atomic():
         plan = plan_lock(plan_id=plan_id)
-        if plan.status != PlanStatus.OPTIMIZING:
-            return plan  # failed as stale or finished by another delivery meanwhile
+        if plan.status != PlanStatus.OPTIMIZING or plan.attempt != attempt:
+            return plan  # failed as lost, or superseded by a newer attempt meanwhile: the late result is discarded
         routes = routes_lock(plan=plan)
         stops_lock(routes=routes)
         if result is not None:

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from common import clock
+from common.heartbeat import stale_after_s
 from common.models import OutboxEvent
 from dispatch.models import Plan, PlanStatus
 from dispatch.planning.services.plans import plan_create, plan_optimize, plan_sweep_stale
@@ -57,8 +59,8 @@ def test_worker_killed_mid_solve_leaves_a_plan_that_is_marked_failed_and_retried
     # Not the current app: the retry below must go through the project app (eager in tests).
     producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     try:
-        Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.OPTIMIZING, heartbeat_at=dt.datetime.now(dt.UTC))
-        producer.send_task("dispatch.planning.tasks.plan_optimize_task", args=[plan.pk], queue=queue)
+        Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.OPTIMIZING, attempt=1, started_at=clock.now())
+        producer.send_task("dispatch.planning.tasks.plan_optimize_task", args=[plan.pk, 1], queue=queue)
         assert wait_for(lambda: Plan.objects.get(pk=plan.pk).progress_pct > 0, timeout=60)
 
         worker.send_signal(signal.SIGKILL)
@@ -67,7 +69,7 @@ def test_worker_killed_mid_solve_leaves_a_plan_that_is_marked_failed_and_retried
         time.sleep(1)
 
         assert Plan.objects.get(pk=plan.pk).heartbeat_at == beat  # nobody is working on it
-        assert plan_sweep_stale(now=beat + dt.timedelta(seconds=121)) == [plan.pk]
+        assert plan_sweep_stale(now=beat + dt.timedelta(seconds=stale_after_s() + 1)) == [plan.pk]
         failed = Plan.objects.get(pk=plan.pk)
         assert failed.status == "failed"
         Plan.objects.filter(pk=plan.pk).update(time_budget_s=1)
