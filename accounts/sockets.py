@@ -1,0 +1,183 @@
+"""Open WebSockets lose their rights with the session that opened them.
+
+A socket is authenticated once, at connect; without this, a logged-out or deactivated user's
+socket would keep its access for as long as it stays open. `AccessCheckedSocket` records who
+connected (user, session, role, organization) and joins the user's group (`common.realtime`),
+where `accounts.revocation` announces logouts, deactivations and role or membership changes
+after they commit. A periodic re-check (WAYPOINT_SOCKET_RECHECK_SECONDS) is the backstop for
+changes made without signals: a queryset update, an expired or deleted session.
+
+Close codes, which the pages understand (static/common/access.js):
+4401 not signed in any more (logout, deactivation, session ended): go to the login page;
+4403 signed in, but the role or organization no longer allows this socket: say so, stop.
+"""
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import weakref
+from importlib import import_module
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
+from django.utils.crypto import constant_time_compare
+
+from common import clock
+from common.realtime import user_group
+
+logger = logging.getLogger(__name__)
+NOT_AUTHENTICATED = 4401
+FORBIDDEN = 4403
+# How often the re-check schedule looks for sockets that are due; each socket is re-checked only
+# every WAYPOINT_SOCKET_RECHECK_SECONDS (by `common.clock`, so tests move time instead of waiting).
+SCHEDULE_TICK_S = 1.0
+
+
+def session_fingerprint(session_key: str | None) -> str | None:
+    """A session's name in published messages: the key itself is a credential and stays here."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:24] if session_key else None
+
+
+def refusal_code(user) -> int:
+    """The close code for a socket refused at connect."""
+    return FORBIDDEN if getattr(user, "is_authenticated", False) else NOT_AUTHENTICATED
+
+
+def session_user(session_key: str | None, user_id: int):
+    """The user `session_key` still signs in, if it is user `user_id`, else None.
+
+    The same checks as `django.contrib.auth.get_user` on a request (the session exists and has not
+    expired, the backend still returns the user, so an inactive one fails, and the password hash
+    still matches), without its side effects: it never flushes or cycles the session.
+    """
+    if session_key is None:
+        return None
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    backend_path = data.get(BACKEND_SESSION_KEY)
+    if data.get(SESSION_KEY) != str(user_id) or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    session_hash = data.get(HASH_SESSION_KEY)
+    if user is None or not session_hash:
+        return None
+    hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+    return user if any(constant_time_compare(session_hash, known) for known in hashes) else None
+
+
+class AccessCheckedSocket:
+    """Mixin for a channels consumer whose access depends on the signed-in user.
+
+    Call `access_granted` once the socket is allowed (before `accept`), `access_released` on
+    disconnect. `access_roles` lists the roles the socket is for; `access_still_allowed(user)`
+    may add a check of its own (run in a database thread, given the freshly loaded user).
+    """
+
+    access_roles: frozenset[str] = frozenset()
+    access_user_id: int | None = None
+    access_closed = False
+
+    async def access_granted(self, *, user, organization_id: int) -> None:
+        session = self.scope.get("session")
+        self.access_user_id = user.pk
+        self.access_session_key = getattr(session, "session_key", None)
+        self.access_role = user.role
+        self.access_organization_id = organization_id
+        self.access_next_check = clock.now() + _recheck_interval()
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        _schedule().add(self)
+
+    async def access_released(self) -> None:
+        if self.access_user_id is not None:
+            _schedule().discard(self)
+            await self.channel_layer.group_discard(user_group(self.access_user_id), self.channel_name)
+
+    def access_still_allowed(self, user) -> bool:
+        return True
+
+    async def access_close(self, code: int) -> None:
+        """Stop forwarding at once and close; later events and messages are dropped."""
+        if self.access_closed:
+            return
+        self.access_closed = True
+        await self.close(code=code)
+
+    # --- messages from `accounts.revocation` ---------------------------------------------------
+
+    async def access_revoked(self, event):
+        """Logout, deactivation, deletion: all of the user's sockets, or one session's."""
+        session = event.get("session")
+        if session is None or session == session_fingerprint(self.access_session_key):
+            await self.access_close(NOT_AUTHENTICATED)
+
+    async def access_changed(self, event):
+        """A new role or organization: close unless this socket is still allowed with them."""
+        if event.get("organization_id") != self.access_organization_id or event.get("role") not in self.access_roles:
+            await self.access_close(FORBIDDEN)
+        else:
+            self.access_role = event["role"]
+
+    # --- the periodic re-check -------------------------------------------------------------------
+
+    async def access_recheck(self) -> None:
+        try:
+            code = await database_sync_to_async(self._access_code_now)()
+        except Exception:
+            # A database outage must not close every socket at once; the next re-check decides.
+            logger.exception("Re-checking the access of user %s's socket failed", self.access_user_id)
+            return
+        if code is not None:
+            await self.access_close(code)
+
+    def _access_code_now(self) -> int | None:
+        user = session_user(self.access_session_key, self.access_user_id)
+        if user is None:
+            return NOT_AUTHENTICATED
+        if user.organization_id != self.access_organization_id or user.role not in self.access_roles:
+            return FORBIDDEN
+        return None if self.access_still_allowed(user) else FORBIDDEN
+
+
+def _recheck_interval() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.WAYPOINT_SOCKET_RECHECK_SECONDS)
+
+
+class _RecheckSchedule:
+    """The sockets of one event loop, re-checked when due: one timer per process, not per socket."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.sockets: weakref.WeakSet[AccessCheckedSocket] = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+        self.running: set[asyncio.Task] = set()  # a task nobody references may be collected mid-run
+
+    def add(self, socket: AccessCheckedSocket) -> None:
+        self.sockets.add(socket)
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    def discard(self, socket: AccessCheckedSocket) -> None:
+        self.sockets.discard(socket)
+
+    async def _run(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(SCHEDULE_TICK_S)
+            now = clock.now()
+            for socket in list(self.sockets):
+                if socket.access_closed or socket.access_next_check > now:
+                    continue
+                socket.access_next_check = now + _recheck_interval()
+                task = self.loop.create_task(socket.access_recheck())
+                self.running.add(task)
+                task.add_done_callback(self.running.discard)
+
+
+_SCHEDULES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RecheckSchedule]" = weakref.WeakKeyDictionary()
+
+
+def _schedule() -> _RecheckSchedule:
+    loop = asyncio.get_running_loop()
+    if loop not in _SCHEDULES:
+        _SCHEDULES[loop] = _RecheckSchedule(loop)
+    return _SCHEDULES[loop]
