@@ -2,10 +2,14 @@
 
 A socket is authenticated once, at connect; without this, a logged-out or deactivated user's
 socket would keep its access for as long as it stays open. `AccessCheckedSocket` records who
-connected (user, session, role, organization) and joins the user's group (`common.realtime`),
-where `accounts.revocation` announces logouts, deactivations and role or membership changes
-after they commit. A periodic re-check (WAYPOINT_SOCKET_RECHECK_SECONDS) is the backstop for
-changes made without signals: a queryset update, an expired or deleted session.
+connected (user, session, role, organization). `accounts.revocation` announces logouts,
+deactivations and role or membership changes after they commit, to one group that every process
+listens to (`common.realtime.access_group`); each process hands a message to its own sockets of
+that user. One listener per process rather than a group per user: revocations are rare, and a
+channel-layer subscription for each of 1,000 driver phones made connecting and shutting down
+slow (docs/benchmarks.md). A periodic re-check (WAYPOINT_SOCKET_RECHECK_SECONDS) is the backstop
+for changes made without signals: a queryset update, an expired or deleted session, a change in
+another process of the embedded mode (whose channel layer is in-process).
 
 Close codes, which the pages understand (static/common/access.js):
 4401 not signed in any more (logout, deactivation, session ended): go to the login page;
@@ -19,13 +23,15 @@ import logging
 import weakref
 from importlib import import_module
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.utils.crypto import constant_time_compare
 
 from common import clock
-from common.realtime import user_group
+from common.realtime import access_group
 
 logger = logging.getLogger(__name__)
 NOT_AUTHENTICATED = 4401
@@ -85,13 +91,11 @@ class AccessCheckedSocket:
         self.access_role = user.role
         self.access_organization_id = organization_id
         self.access_next_check = clock.now() + _recheck_interval()
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        _schedule().add(self)
+        _sockets().add(self)
 
     async def access_released(self) -> None:
         if self.access_user_id is not None:
-            _schedule().discard(self)
-            await self.channel_layer.group_discard(user_group(self.access_user_id), self.channel_name)
+            _sockets().discard(self)
 
     def access_still_allowed(self, user) -> bool:
         return True
@@ -143,41 +147,79 @@ def _recheck_interval() -> dt.timedelta:
     return dt.timedelta(seconds=settings.WAYPOINT_SOCKET_RECHECK_SECONDS)
 
 
-class _RecheckSchedule:
-    """The sockets of one event loop, re-checked when due: one timer per process, not per socket."""
+class _LoopSockets:
+    """The access-checked sockets of one event loop, by user, with one listener and one timer for all.
+
+    The listener receives the access group's messages and hands each to the sockets of its user;
+    the timer re-checks each socket when due. Both run while the loop has sockets.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.sockets: weakref.WeakSet[AccessCheckedSocket] = weakref.WeakSet()
-        self.task: asyncio.Task | None = None
+        self.by_user: dict[int, set[AccessCheckedSocket]] = {}
+        self.tasks: list[asyncio.Task] = []
         self.running: set[asyncio.Task] = set()  # a task nobody references may be collected mid-run
 
     def add(self, socket: AccessCheckedSocket) -> None:
-        self.sockets.add(socket)
-        if self.task is None or self.task.done():
-            self.task = self.loop.create_task(self._run())
+        self.by_user.setdefault(socket.access_user_id, set()).add(socket)
+        if not self.tasks:
+            self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._recheck())]
 
     def discard(self, socket: AccessCheckedSocket) -> None:
-        self.sockets.discard(socket)
+        sockets = self.by_user.get(socket.access_user_id, set())
+        sockets.discard(socket)
+        if not sockets:
+            self.by_user.pop(socket.access_user_id, None)
+        if not self.by_user:
+            tasks, self.tasks = self.tasks, []
+            for task in tasks:
+                task.cancel()
 
-    async def _run(self) -> None:
-        while self.sockets:
+    def _start(self, coroutine) -> None:
+        task = self.loop.create_task(coroutine)
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        channel = await layer.new_channel()
+        try:
+            joined_at = None
+            while True:
+                # Redis's core layer forgets a group member after a day (`group_expiry`): rejoin hourly.
+                if joined_at is None or self.loop.time() - joined_at > 3600:
+                    await layer.group_add(access_group(), channel)
+                    joined_at = self.loop.time()
+                message = await layer.receive(channel)
+                for socket in list(self.by_user.get(message.get("user_id"), ())):
+                    handler = getattr(socket, get_handler_name(message), None)
+                    if handler is not None:
+                        self._start(handler(message))
+        except asyncio.CancelledError:
+            await layer.group_discard(access_group(), channel)
+            raise
+        except Exception:
+            # Without the listener only the re-check closes sockets: say so loudly, keep serving.
+            logger.exception("The socket access listener stopped")
+
+    async def _recheck(self) -> None:
+        while True:
             await asyncio.sleep(SCHEDULE_TICK_S)
             now = clock.now()
-            for socket in list(self.sockets):
-                if socket.access_closed or socket.access_next_check > now:
-                    continue
-                socket.access_next_check = now + _recheck_interval()
-                task = self.loop.create_task(socket.access_recheck())
-                self.running.add(task)
-                task.add_done_callback(self.running.discard)
+            for sockets in list(self.by_user.values()):
+                for socket in list(sockets):
+                    if not socket.access_closed and socket.access_next_check <= now:
+                        socket.access_next_check = now + _recheck_interval()
+                        self._start(socket.access_recheck())
 
 
-_SCHEDULES: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RecheckSchedule]" = weakref.WeakKeyDictionary()
+_LOOPS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSockets]" = weakref.WeakKeyDictionary()
 
 
-def _schedule() -> _RecheckSchedule:
+def _sockets() -> _LoopSockets:
     loop = asyncio.get_running_loop()
-    if loop not in _SCHEDULES:
-        _SCHEDULES[loop] = _RecheckSchedule(loop)
-    return _SCHEDULES[loop]
+    if loop not in _LOOPS:
+        _LOOPS[loop] = _LoopSockets(loop)
+    return _LOOPS[loop]

@@ -73,9 +73,9 @@ def tracking_publish(order_id: int, payload: dict) -> None:
     publish_on_commit(tracking_group(order_id), payload)
 
 
-def user_group(user_id: int) -> str:
-    """Every open socket of one user (`accounts.sockets`), told when the user's access changes."""
-    return f"user-{user_id}.access"
+def access_group() -> str:
+    """Every process's listener for access changes (`accounts.sockets`)."""
+    return "users.access"
 
 
 def user_access_publish(user_id: int, message: dict) -> None:
@@ -83,8 +83,8 @@ def user_access_publish(user_id: int, message: dict) -> None:
 
     Not a `board.event`: the sockets act on it themselves (close) instead of forwarding it.
     """
-    message = json.loads(json.dumps(message, cls=DjangoJSONEncoder))
-    group = user_group(user_id)
+    message = json.loads(json.dumps({**message, "user_id": user_id}, cls=DjangoJSONEncoder))
+    group = access_group()
     transaction.on_commit(lambda: _group_send_now(group, message))
 
 

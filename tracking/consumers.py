@@ -190,10 +190,11 @@ class TrackingPageConsumer(ForwardingConsumer):
 class DriverConsumer(AccessCheckedSocket, LiveConsumer):
     """`/ws/driver/`: the driver's phone sends positions and gets an ack per message.
 
-    It joins only its user's group (`accounts.sockets`): a logged-out or deactivated driver's
-    phone is closed, and its later positions are not recorded.
+    A logged-out or deactivated driver's phone is closed (`accounts.sockets`), and its later
+    positions are not recorded.
     """
 
+    channel_layer_alias = None  # the phone only sends: it joins no group and needs no channel
     access_roles = frozenset({"driver"})
     driver = None
 

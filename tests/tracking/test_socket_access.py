@@ -98,6 +98,19 @@ async def test_logging_out_closes_that_session_s_sockets_only(driver_user, drive
     await on_phone.disconnect()
 
 
+async def test_deleting_a_session_closes_its_sockets_at_once(driver_user, driver):
+    """As the admin or a script deleting one session row would: no re-check needed."""
+    from django.contrib.sessions.models import Session
+
+    client = await database_sync_to_async(signed_in)(driver_user)
+    phone = await open_socket("/ws/driver/", client)
+
+    session = Session.objects.filter(pk=client.cookies["sessionid"].value)
+    await database_sync_to_async(lambda: session.get().delete())()
+
+    assert await closed_with(phone) == 4401
+
+
 async def test_a_driver_made_viewer_loses_the_driver_socket_with_4403(driver_user, driver):
     phone = await open_socket("/ws/driver/", await database_sync_to_async(signed_in)(driver_user))
 
