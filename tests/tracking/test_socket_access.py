@@ -84,6 +84,17 @@ async def test_a_deactivated_driver_s_phone_closes_with_4401(driver_user, driver
     assert await closed_with(phone) == 4401
 
 
+async def test_deactivating_one_user_leaves_another_user_s_sockets_open(viewer_user, dispatcher_user):
+    viewer_tower = await open_socket("/ws/tower/", await database_sync_to_async(signed_in)(viewer_user))
+    dispatcher_tower = await open_socket("/ws/tower/", await database_sync_to_async(signed_in)(dispatcher_user))
+
+    await update_user(viewer_user, is_active=False)
+
+    assert await closed_with(viewer_tower) == 4401
+    assert await dispatcher_tower.receive_nothing(timeout=0.5)
+    await dispatcher_tower.disconnect()
+
+
 async def test_logging_out_closes_that_session_s_sockets_only(driver_user, driver):
     laptop = await database_sync_to_async(signed_in)(driver_user)
     phone_session = await database_sync_to_async(signed_in)(driver_user)
