@@ -20,6 +20,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import random
 import weakref
 from importlib import import_module
 
@@ -90,7 +91,9 @@ class AccessCheckedSocket:
         self.access_session_key = getattr(session, "session_key", None)
         self.access_role = user.role
         self.access_organization_id = organization_id
-        self.access_next_check = clock.now() + _recheck_interval()
+        # The first re-check somewhere in the next interval: sockets that reconnected together
+        # after a restart would otherwise all be re-checked in the same second, every interval.
+        self.access_next_check = clock.now() + _recheck_interval() * random.uniform(0.5, 1.0)
         _sockets().add(self)
 
     async def access_released(self) -> None:
