@@ -94,7 +94,7 @@ class AccessCheckedSocket:
         # The first re-check somewhere in the next interval: sockets that reconnected together
         # after a restart would otherwise all be re-checked in the same second, every interval.
         self.access_next_check = clock.now() + _recheck_interval() * random.uniform(0.5, 1.0)
-        _sockets().add(self)
+        await _sockets().add(self)
 
     async def access_released(self) -> None:
         if self.access_user_id is not None:
@@ -161,12 +161,19 @@ class _LoopSockets:
         self.loop = loop
         self.by_user: dict[int, set[AccessCheckedSocket]] = {}
         self.tasks: list[asyncio.Task] = []
+        self.listening = asyncio.Event()
         self.running: set[asyncio.Task] = set()  # a task nobody references may be collected mid-run
 
-    def add(self, socket: AccessCheckedSocket) -> None:
+    async def add(self, socket: AccessCheckedSocket) -> None:
+        """Returns once the listener has joined the group: a change from then on reaches `socket`."""
         self.by_user.setdefault(socket.access_user_id, set()).add(socket)
         if not self.tasks:
+            self.listening = asyncio.Event()
             self.tasks = [self.loop.create_task(self._listen()), self.loop.create_task(self._recheck())]
+        elif self.tasks[0].done():  # the listener stopped on an error (Redis away): try again
+            self.listening = asyncio.Event()
+            self.tasks[0] = self.loop.create_task(self._listen())
+        await self.listening.wait()
 
     def discard(self, socket: AccessCheckedSocket) -> None:
         sockets = self.by_user.get(socket.access_user_id, set())
@@ -186,26 +193,31 @@ class _LoopSockets:
     async def _listen(self) -> None:
         layer = get_channel_layer()
         if layer is None:
+            self.listening.set()
             return
-        channel = await layer.new_channel()
         try:
+            channel = await layer.new_channel()
             joined_at = None
             while True:
                 # Redis's core layer forgets a group member after a day (`group_expiry`): rejoin hourly.
                 if joined_at is None or self.loop.time() - joined_at > 3600:
                     await layer.group_add(access_group(), channel)
                     joined_at = self.loop.time()
+                    self.listening.set()
                 message = await layer.receive(channel)
                 for socket in list(self.by_user.get(message.get("user_id"), ())):
                     handler = getattr(socket, get_handler_name(message), None)
                     if handler is not None:
                         self._start(handler(message))
         except asyncio.CancelledError:
-            await layer.group_discard(access_group(), channel)
+            if self.listening.is_set():
+                await layer.group_discard(access_group(), channel)
             raise
         except Exception:
             # Without the listener only the re-check closes sockets: say so loudly, keep serving.
             logger.exception("The socket access listener stopped")
+        finally:
+            self.listening.set()  # sockets waiting for it are served either way
 
     async def _recheck(self) -> None:
         while True:
