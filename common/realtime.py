@@ -31,11 +31,15 @@ def board_group(hub_id: int) -> str:
 def publish_now(group: str, payload: dict) -> None:
     """Send at once: only for code outside any transaction (a worker's progress reports)."""
     message = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    _group_send_now(group, {"type": "board.event", "payload": message})
+
+
+def _group_send_now(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "board.event", "payload": message})
+        async_to_sync(layer.group_send)(group, message)
     except Exception:
         # A live screen missing one update must never fail the work that produced it.
         logger.exception("Publishing to %s failed", group)
@@ -67,6 +71,21 @@ def tracking_group(order_id: int) -> str:
 def tracking_publish(order_id: int, payload: dict) -> None:
     """Push an event to one order's public tracking page after commit (only that customer's data)."""
     publish_on_commit(tracking_group(order_id), payload)
+
+
+def access_group() -> str:
+    """Every process's listener for access changes (`accounts.sockets`)."""
+    return "users.access"
+
+
+def user_access_publish(user_id: int, message: dict) -> None:
+    """Send `{"type": "access.revoked" | "access.changed", ...}` to the user's sockets after commit.
+
+    Not a `board.event`: the sockets act on it themselves (close) instead of forwarding it.
+    """
+    message = json.loads(json.dumps({**message, "user_id": user_id}, cls=DjangoJSONEncoder))
+    group = access_group()
+    transaction.on_commit(lambda: _group_send_now(group, message))
 
 
 def publish_batched_on_commit(messages: list[tuple[str, dict]]) -> None:

@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
 # background work leaves the request thread without needing Redis or a second process.
 WAYPOINT_INPROCESS_WORKER = env_bool("WAYPOINT_INPROCESS_WORKER", default=not REDIS_URL)
 
+# --- Open sockets lose their rights (issue 12, item 5) ----------------------------------------
+# Logout, deactivation and role or membership changes close a user's sockets at once
+# (accounts/revocation.py); this re-check is the backstop for changes that send no signal.
+WAYPOINT_SOCKET_RECHECK_SECONDS = float(os.environ.get("WAYPOINT_SOCKET_RECHECK_SECONDS", "60"))
+
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -16,6 +16,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.sockets import AccessCheckedSocket, refusal_code
 from accounts.tenancy import actor_from_request_user
 from common.realtime import tower_group, tracking_group
 from tracking.protocol import driver_for_user, position_messages_receive
@@ -24,7 +25,6 @@ from tracking.selectors.tracking_page import tracked_order, tracking_snapshot
 from tracking.serializers import TowerSnapshotSerializer, TrackingSnapshotSerializer
 
 TOWER_ROLES = frozenset({"admin", "dispatcher", "viewer"})
-FORBIDDEN = 4403
 NOT_FOUND = 4404
 # Positions from many phones are recorded in parallel: each is mostly waiting on the database, and
 # the default thread-sensitive path would queue every driver of a worker behind one thread (about
@@ -103,7 +103,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
 
-class ForwardingConsumer(LiveConsumer):
+class ForwardingConsumer(AccessCheckedSocket, LiveConsumer):
+    """Forwards its groups' events; a signed-in user's socket stops and closes when access ends."""
+
     groups_joined: tuple[str, ...] = ()
 
     async def join(self, *groups: str) -> None:
@@ -112,11 +114,13 @@ class ForwardingConsumer(LiveConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
 
     async def disconnect(self, code):
+        await self.access_released()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def board_event(self, event):
-        await self.send_json(event["payload"])
+        if not self.access_closed:  # events queued behind the revocation never reach the page
+            await self.send_json(event["payload"])
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":  # keep-alive through proxies
@@ -145,11 +149,15 @@ def _day_from(scope) -> dt.date | None:
 class ControlTowerConsumer(ForwardingConsumer):
     """`/ws/tower/`: every driver, ETA and exception of the signed-in user's organization."""
 
+    access_roles = TOWER_ROLES
+
     async def connect(self):
-        organization = await _tower_organization(self.scope.get("user"))
+        user = self.scope.get("user")
+        organization = await _tower_organization(user)
         if organization is None:
-            await self.close(code=FORBIDDEN)
+            await self.close(code=refusal_code(user))
             return
+        await self.access_granted(user=user, organization_id=organization.pk)
         await self.join(tower_group(organization.pk))
         await self.accept()
         await self.send_json(await _tower_snapshot(organization, _day_from(self.scope)))
@@ -178,27 +186,44 @@ class TrackingPageConsumer(ForwardingConsumer):
         await self.send_json(await _tracking_snapshot(order))
 
 
-class DriverConsumer(LiveConsumer):
-    """`/ws/driver/`: the driver's phone sends positions and gets an ack per message."""
+class DriverConsumer(AccessCheckedSocket, LiveConsumer):
+    """`/ws/driver/`: the driver's phone sends positions and gets an ack per message.
+
+    A logged-out or deactivated driver's phone is closed (`accounts.sockets`), and its later
+    positions are not recorded.
+    """
 
     channel_layer_alias = None  # the phone only sends: it joins no group and needs no channel
+    access_roles = frozenset({"driver"})
     driver = None
 
     async def connect(self):
+        user = self.scope.get("user")
         find = database_sync_to_async(driver_for_user, thread_sensitive=False, executor=POSITION_THREADS)
-        self.driver = await find(self.scope.get("user"))
+        self.driver = await find(user)
         if self.driver is None:
-            await self.close(code=FORBIDDEN)
+            await self.close(code=refusal_code(user))
             return
+        await self.access_granted(user=user, organization_id=self.driver.organization_id)
         await self.accept()
 
+    async def disconnect(self, code):
+        await self.access_released()
+
+    def access_still_allowed(self, user) -> bool:
+        return driver_for_user(user) is not None  # also an active driver profile
+
     async def receive_json(self, content, **kwargs):
+        if self.access_closed:
+            return
         if not isinstance(content, dict):
             await self.send_json({"type": "error", "code": "invalid_message", "message": "Send a JSON object."})
         elif content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         elif content.get("type") in ("position", "positions"):
-            await self.send_json(await position_queue().receive(self.driver, content))
+            ack = await position_queue().receive(self.driver, content)
+            if not self.access_closed:  # revoked while its batch was being recorded
+                await self.send_json(ack)
         else:
             await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type."})
 

@@ -3,6 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.sockets import AccessCheckedSocket, refusal_code
 from accounts.tenancy import actor_from_request_user
 from common import clock
 from common.realtime import board_group
@@ -30,23 +31,27 @@ def _snapshot(organization, hub_id: int) -> dict:
     return BoardSnapshotSerializer({"hub_id": hub_id, "plans": plans}).data
 
 
-class DispatchBoardConsumer(AsyncJsonWebsocketConsumer):
+class DispatchBoardConsumer(AccessCheckedSocket, AsyncJsonWebsocketConsumer):
     """`/ws/hubs/<hub_id>/board/`: plan progress and changes of one hub, for its organization's staff."""
 
+    access_roles = BOARD_ROLES
     group = None
 
     async def connect(self):
         hub_id = int(self.scope["url_route"]["kwargs"]["hub_id"])
-        organization = await _board_access(self.scope.get("user"), hub_id)
+        user = self.scope.get("user")
+        organization = await _board_access(user, hub_id)
         if organization is None:
-            await self.close(code=4403)
+            await self.close(code=refusal_code(user))
             return
+        await self.access_granted(user=user, organization_id=organization.pk)
         self.group = board_group(hub_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(await _snapshot(organization, hub_id))
 
     async def disconnect(self, code):
+        await self.access_released()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -55,4 +60,5 @@ class DispatchBoardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def board_event(self, event):
-        await self.send_json(event["payload"])
+        if not self.access_closed:  # events queued behind the revocation never reach the page
+            await self.send_json(event["payload"])

@@ -1,4 +1,5 @@
 // Dispatch board: map of routes, route list with drag and drop, live progress over WebSocket.
+import { accessEnded } from "../common/access.js";
 import { formatClock } from "../common/time.js";
 import { createMap, fitTo, numberedIcon } from "../maps/map.js";
 
@@ -249,8 +250,9 @@ function connect() {
       reload();
     }
   });
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (event) => {
     root.dataset.live = "false";
+    if (accessEnded(event)) return; // the server would refuse a reconnect
     retry = Math.min(retry + 1, 6);
     setTimeout(connect, 500 * 2 ** retry); // back off up to ~30 s, then keep trying
   });

@@ -2,7 +2,9 @@
 //
 // The page starts from the server-rendered snapshot; /ws/tower/ sends a fresh snapshot on every
 // (re)connect and then forwards events: driver.position, eta.changed, kpis, order.status,
-// exception.raised / exception.updated. After a drop it reconnects by itself with backoff.
+// exception.raised / exception.updated. After a drop it reconnects by itself with backoff, unless
+// the server closed it because the user's access ended (static/common/access.js).
+import { accessEnded } from "../common/access.js";
 import { formatClock } from "../common/time.js";
 import { createMap, fitTo } from "../maps/map.js";
 
@@ -290,7 +292,12 @@ function connect() {
     root.dataset.connection = "live";
   });
   socket.addEventListener("message", (message) => handle(JSON.parse(message.data)));
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (event) => {
+    if (accessEnded(event)) {
+      status.textContent = "closed";
+      root.dataset.connection = "closed";
+      return;
+    }
     status.textContent = "reconnecting";
     root.dataset.connection = "reconnecting";
     setTimeout(connect, delay + Math.random() * delay * 0.2);

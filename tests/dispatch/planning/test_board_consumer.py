@@ -47,11 +47,12 @@ async def test_dispatcher_gets_a_snapshot_then_pushed_progress(board, monkeypatc
 
 
 async def test_anonymous_users_are_refused(board):
+    """Not signed in: 4401, which sends the page to the login form."""
     hub, _, _ = board
 
     communicator, connected, code = await connect(None, hub.pk)
 
-    assert (connected, code) == (False, 4403)
+    assert (connected, code) == (False, 4401)
 
 
 async def test_other_organizations_and_drivers_are_refused(board, other_organization, driver_user):
