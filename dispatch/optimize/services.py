@@ -16,6 +16,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from dispatch.models.jobs import FINISHED, JOB_STALE_ERROR, JobStatus, OptimizationJob
+from dispatch.optimize.limits import optimization_job_check_limit
 from dispatch.optimize.transitions import optimization_job_created, optimization_job_transition
 from routing import Problem, ProblemValidationError, format_solution, parse_problem, solve
 
@@ -45,6 +46,7 @@ def optimize_inline(*, problem: Problem, budget_s: float, seed: int) -> dict:
 
 def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, seed: int) -> OptimizationJob:
     with transaction.atomic():
+        optimization_job_check_limit(organization=actor.organization, stale_after_s=STALE_AFTER_S)
         job = OptimizationJob.objects.create(
             organization=actor.organization, actor=actor.label, document=document, budget_s=budget_s, seed=seed
         )
