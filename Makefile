@@ -61,7 +61,7 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 
 # Production runs one pool per queue: `make worker QUEUES=live CONCURRENCY=4` and
-# `make worker QUEUES=optimize CONCURRENCY=2 NICE=10` (README, "Queues and workers").
+# `make worker QUEUES=optimize CONCURRENCY=2 NICE=19` (README, "Queues and workers").
 QUEUES ?= live,optimize
 CONCURRENCY ?= 2
 NICE ?= 0

@@ -250,7 +250,7 @@ def main() -> None:
     parser.add_argument("--insertions", type=int, default=15, help="urgent orders created")
     parser.add_argument("--every", type=float, default=2.0, help="seconds between urgent orders")
     parser.add_argument("--optimize-concurrency", type=int, default=4, help="solver processes (both modes)")
-    parser.add_argument("--optimize-nice", type=int, default=10, help="niceness of the optimize worker (queues)")
+    parser.add_argument("--optimize-nice", type=int, default=19, help="niceness of the optimize worker (queues)")
     parser.add_argument("--modes", default="queues,shared")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
