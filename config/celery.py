@@ -72,6 +72,9 @@ def _inprocess_worker(worker_app: Celery, queue: str):
         hostname=f"{queue}@inprocess-{os.getpid()}",
         pool="solo",
         concurrency=1,
+        # kombu's event loop is one per process (a module global): with a Redis broker, two workers'
+        # loops replace each other and one stops consuming. The synchronous loop suits a thread.
+        use_eventloop=False,
         without_heartbeat=True,
         without_mingle=True,
         without_gossip=True,
