@@ -125,3 +125,9 @@ def test_concurrent_requests_cannot_both_take_the_last_place(postgres, api_key, 
 
     assert sorted(statuses) == [202, 202, 429, 429]
     assert OptimizationJob.objects.count() == 2
+
+
+def test_the_schema_documents_the_429(client):
+    schema = client.get("/api/schema?format=json").json()
+
+    assert "429" in schema["paths"]["/api/optimize"]["post"]["responses"]
