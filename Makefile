@@ -60,8 +60,16 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-worker: install ## a Celery worker (production mode: needs REDIS_URL)
-	$(VENV)/bin/celery -A config worker -l info
+# Production runs one pool per queue: `make worker QUEUES=live CONCURRENCY=4` and
+# `make worker QUEUES=optimize CONCURRENCY=2 NICE=19` (README, "Queues and workers").
+QUEUES ?= live,optimize
+CONCURRENCY ?= 2
+NICE ?= 0
+comma := ,
+worker_queues = $(subst $() ,$(comma),$(addprefix $(WAYPOINT_QUEUE_PREFIX),$(subst $(comma), ,$(QUEUES))))
+
+worker: install ## a Celery worker (needs REDIS_URL): make worker QUEUES=live CONCURRENCY=4
+	nice -n $(NICE) $(VENV)/bin/celery -A config worker -l info -Q $(worker_queues) --concurrency $(CONCURRENCY)
 
 serve: install ## the ASGI server as in production (uvicorn)
 	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT)

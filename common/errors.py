@@ -43,6 +43,17 @@ class UnprocessableError(DomainError):
     status_code = 422
 
 
+class TooManyRequestsError(DomainError):
+    """A limit on work in flight; the answer carries Retry-After (seconds)."""
+
+    code = "too_many_requests"
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None, details: dict | None = None):
+        super().__init__(message, code=code, details=details)
+        self.retry_after_s = retry_after_s
+
+
 class FieldValidationError(DomainError):
     """A service-level validation failure that names fields, like a serializer's."""
 
@@ -125,6 +136,9 @@ def api_exception_handler(exc, context):
         return Response(redis_outage_body(), status=503, headers=redis_outage_headers())
     if isinstance(exc, FieldValidationError):
         return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
+    if isinstance(exc, TooManyRequestsError):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+        return Response(error_body(exc.code, exc.message, details=exc.details), exc.status_code, headers=headers)
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, details=exc.details), exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -2,8 +2,8 @@
 
 A first request inserts a pending record (committed at once, so a concurrent duplicate sees it);
 when it finishes its response is stored. The same key with another body or path answers 422, a
-duplicate that arrives while the first is still running answers 409, and a 5xx frees the key so
-the client may retry. Records expire after WAYPOINT_IDEMPOTENCY_TTL_HOURS.
+duplicate that arrives while the first is still running answers 409, and a 5xx or a 429 frees the
+key so the client may retry. Records expire after WAYPOINT_IDEMPOTENCY_TTL_HOURS.
 """
 
 import datetime as dt
@@ -81,7 +81,8 @@ def idempotency_begin(*, organization, key: str, method: str, path: str, fingerp
 
 
 def idempotency_finish(*, record: IdempotencyRecord, status: int, body, headers: dict) -> None:
-    if status >= 500:
+    # A 5xx or a 429 is about the moment, not the request: free the key so the retry is answered anew.
+    if status >= 500 or status == 429:
         record.delete()
         return
     record.response_status = status

@@ -6,12 +6,15 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+LIVE_QUEUE = "live"
+OPTIMIZE_QUEUE = "optimize"
+
 app = Celery("waypoint")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _inprocess_lock = threading.Lock()
-_inprocess_worker = None
+_inprocess_workers: list = []
 # Embedded mode has no beat; these entries of the beat schedule run on a timer thread instead, so a
 # solve whose worker thread died is failed within the same bound as in production (README).
 EMBEDDED_SCHEDULE = ("plans-sweep-stale", "optimization-jobs-sweep-stale")
@@ -26,32 +29,48 @@ def _run_embedded_schedule() -> None:
         time.sleep(every_s)
 
 
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """CELERY_TASK_ROUTES: optimisation solves to the `optimize` queue, everything else to `live`.
+
+    A function rather than a mapping so that WAYPOINT_QUEUE_PREFIX is read when a task is sent,
+    not frozen into Celery's router when it is first built. A `queue=` given to `apply_async`
+    still wins over this answer.
+    """
+    from django.conf import settings
+
+    queue = OPTIMIZE_QUEUE if name in settings.WAYPOINT_OPTIMIZE_TASKS else LIVE_QUEUE
+    return {"queue": queue_name(queue)}
+
+
+def queue_name(queue: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.WAYPOINT_QUEUE_PREFIX}{queue}"
+
+
 def start_inprocess_worker(*, with_schedule: bool = False):
-    """Run a Celery worker on a daemon thread of this process (embedded mode only).
+    """Run Celery workers on daemon threads of this process (embedded mode only): one per queue.
 
     `with_schedule` also runs `EMBEDDED_SCHEDULE` (the embedded mode's stand-in for beat); tests
     that borrow the worker thread leave it off, so no sweep runs under their data.
 
     WorkController installs no signal handlers, so unlike `app.Worker` it can run off the main
     thread. With the memory broker only this process's producers reach it, which is the point.
+    A second worker consumes `optimize`, so a long solve in the demo never blocks live work. It
+    needs an app of its own: a worker's queue selection is stored on its app (`app.amqp.queues`),
+    and two workers sharing one app would both consume whichever queue was selected last. The
+    memory broker's queues are shared by every app of the process.
     """
-    global _inprocess_worker
     with _inprocess_lock:
-        if _inprocess_worker is not None:
-            return _inprocess_worker
-        from celery.worker import WorkController
-
-        worker = WorkController(
-            app=app,
-            pool="solo",
-            concurrency=1,
-            without_heartbeat=True,
-            without_mingle=True,
-            without_gossip=True,
-            loglevel="INFO",
-        )
-        threading.Thread(target=worker.start, name="celery-inprocess", daemon=True).start()
-        _inprocess_worker = worker
+        if _inprocess_workers:
+            return _inprocess_workers[0]
+        optimize_app = Celery("waypoint-optimize", set_as_current=False)
+        optimize_app.config_from_object("django.conf:settings", namespace="CELERY")
+        optimize_app.autodiscover_tasks()
+        for worker_app, queue in ((app, LIVE_QUEUE), (optimize_app, OPTIMIZE_QUEUE)):
+            worker = _inprocess_worker(worker_app, queue_name(queue))
+            threading.Thread(target=worker.start, name=f"celery-inprocess-{queue}", daemon=True).start()
+            _inprocess_workers.append(worker)
         if with_schedule:
             threading.Thread(target=_run_embedded_schedule, name="celery-inprocess-schedule", daemon=True).start()
         # Embedded mode has no beat and its memory broker died with the previous process: events
@@ -59,4 +78,23 @@ def start_inprocess_worker(*, with_schedule: bool = False):
         from common.tasks import events_sweep_task
 
         events_sweep_task.delay(0)
-        return worker
+        return _inprocess_workers[0]
+
+
+def _inprocess_worker(worker_app: Celery, queue: str):
+    from celery.worker import WorkController
+
+    return WorkController(
+        app=worker_app,
+        queues=[queue],
+        hostname=f"{queue}@inprocess-{os.getpid()}",
+        pool="solo",
+        concurrency=1,
+        # kombu's event loop is one per process (a module global): with a Redis broker, two workers'
+        # loops replace each other and one stops consuming. The synchronous loop suits a thread.
+        use_eventloop=False,
+        without_heartbeat=True,
+        without_mingle=True,
+        without_gossip=True,
+        loglevel="INFO",
+    )

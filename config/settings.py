@@ -224,6 +224,22 @@ CELERY_TIMEZONE = "UTC"
 # the embedded worker) records it failed: within 4 x 5 + 30 = 50 s of the last beat (stated: 90 s).
 WAYPOINT_HEARTBEAT_S = float(os.environ.get("WAYPOINT_HEARTBEAT_S", "5"))
 WAYPOINT_STALE_SWEEP_S = float(os.environ.get("WAYPOINT_STALE_SWEEP_S", "30"))
+
+# --- Queues and workers (issue 12, item 4) ---
+# Optimisation solves run for minutes; on the queue of live work (insertions, ETAs, the outbox,
+# notifications, webhooks) they held an urgent insertion back for 43 s. Each queue gets its own
+# worker pool, so a busy `optimize` pool never delays `live` work. The router (config/celery.py)
+# reads the prefix when it routes, so a test can point its producer at an isolated worker on a
+# shared Redis; one Redis may also serve several deployments this way.
+WAYPOINT_QUEUE_PREFIX = os.environ.get("WAYPOINT_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = f"{WAYPOINT_QUEUE_PREFIX}live"
+WAYPOINT_OPTIMIZE_TASKS = (
+    "dispatch.optimize.tasks.optimization_job_run_task",  # POST /api/optimize jobs
+    "dispatch.planning.tasks.plan_optimize_task",  # plan optimisation
+)
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# Concurrent /api/optimize jobs (queued or running) per organisation; one more answers 429.
+WAYPOINT_OPTIMIZE_MAX_CONCURRENT_PER_ORG = int(os.environ.get("WAYPOINT_OPTIMIZE_MAX_CONCURRENT_PER_ORG", "2"))
 CELERY_BEAT_SCHEDULE = {
     "idempotency-keys-purge": {"task": "common.tasks.idempotency_purge_task", "schedule": 3600.0},
     "position-history-purge": {"task": "tracking.tasks.position_history_purge_task", "schedule": 3600.0},

@@ -1,5 +1,6 @@
 """A real `celery worker` process for the tests whose behaviour depends on one (Redis broker, the test database)."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,23 +14,35 @@ from common import clock
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def celery_worker_process(redis_url: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """Start a solo worker on its own queue against the test database; returns (process, queue).
+def celery_worker_process(
+    redis_url: str, *, queues: list[str] | None = None, prefix: str | None = None, env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start a solo worker against the test database; returns (process, queue or prefix).
 
-    `env` adds to or overrides the worker's environment (settings read from it).
+    Without `queues` it consumes one queue of its own, returned, for tasks sent with `queue=`.
+    With `queues` (logical names: "live", "optimize") it runs with WAYPOINT_QUEUE_PREFIX set to
+    `prefix` (a fresh one by default) and consumes those queues under it; the prefix is returned,
+    for the test to set as `settings.WAYPOINT_QUEUE_PREFIX` so that its own sends reach the worker.
+    `env` is merged last into the worker's environment.
     """
     db = connection.settings_dict
     database_url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {
+    unique = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    if queues is None:
+        name, consumed, prefix = unique, [unique], prefix or ""
+    else:
+        prefix = f"{unique}-" if prefix is None else prefix
+        name, consumed = prefix, [f"{prefix}{queue}" for queue in queues]
+    worker_env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "WAYPOINT_INPROCESS_WORKER": "0",
+        "WAYPOINT_QUEUE_PREFIX": prefix,
         # The worker reads the same (pinned) clock as the test that starts it.
         "WAYPOINT_CLOCK_START": clock.now().isoformat(),
         **(env or {}),
     }
-    queue = f"test-{os.getpid()}-{time.monotonic_ns()}"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -41,7 +54,7 @@ def celery_worker_process(redis_url: str, env: dict | None = None) -> tuple[subp
             "-P",
             "solo",
             "-Q",
-            queue,
+            ",".join(consumed),
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
@@ -49,11 +62,36 @@ def celery_worker_process(redis_url: str, env: dict | None = None) -> tuple[subp
             "warning",
         ],
         cwd=ROOT,
-        env=env,
+        env=worker_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    return worker, queue
+    return worker, name
+
+
+@contextlib.contextmanager
+def project_app_sending_to(broker_url: str):
+    """The project's Celery app sends (not eagerly) through `broker_url` for the block.
+
+    For tests whose own code path (an API call, a service) must reach a worker started by
+    `celery_worker_process`: the app's broker is REDIS_URL (or memory), the worker's TEST_REDIS_URL.
+    """
+    from config.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def reset_pools():
+        # Both pools are built on first use from the broker URL of that moment.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    app.conf.broker_url, app.conf.task_always_eager = broker_url, False
+    reset_pools()
+    try:
+        yield app
+    finally:
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        reset_pools()
 
 
 def wait_for(predicate, timeout=60.0) -> bool:

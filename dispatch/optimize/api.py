@@ -1,7 +1,7 @@
 """POST /api/optimize: VROOM-compatible optimization, inline for small problems, else a job."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -85,7 +85,14 @@ class OptimizeApi(OrganizationApi):
             OpenApiParameter("mode", str, enum=["auto", "async"]),
         ],
         request=dict,
-        responses={200: VroomSolutionSerializer, 202: JobSerializer},
+        responses={
+            200: VroomSolutionSerializer,
+            202: JobSerializer,
+            429: OpenApiResponse(
+                description="optimization_jobs_limit: the organisation already has "
+                "WAYPOINT_OPTIMIZE_MAX_CONCURRENT_PER_ORG jobs queued or running; retry after `Retry-After` seconds"
+            ),
+        },
         examples=[EXAMPLE],
     )
     def post(self, request):

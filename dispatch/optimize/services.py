@@ -18,6 +18,7 @@ from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.heartbeat import heartbeat, stale_after_s
 from dispatch.models.jobs import FINISHED, JOB_STALE_ERROR, JobStatus, OptimizationJob
+from dispatch.optimize.limits import optimization_job_check_limit
 from dispatch.optimize.transitions import optimization_job_created, optimization_job_transition
 from routing import Problem, ProblemValidationError, format_solution, parse_problem, solve
 
@@ -51,6 +52,7 @@ def _enqueue(job: OptimizationJob) -> None:
 
 def optimization_job_create(*, actor: Actor, document: dict, budget_s: float, seed: int) -> OptimizationJob:
     with transaction.atomic():
+        optimization_job_check_limit(organization=actor.organization, stale_after_s=stale_after_s())
         job = OptimizationJob.objects.create(
             organization=actor.organization, actor=actor.label, document=document, budget_s=budget_s, seed=seed
         )
@@ -199,6 +201,8 @@ def optimization_job_retry(*, actor: Actor, job: OptimizationJob) -> Optimizatio
             raise ConflictError(
                 f"Only failed or cancelled jobs can be retried; this one is {job.status}.", code="job_not_retryable"
             )
+        # A retry is a new job as far as the optimize pool is concerned: the same per-organisation cap.
+        optimization_job_check_limit(organization=actor.organization, stale_after_s=stale_after_s())
         # A new attempt: the old one, if it was only silent and not dead, finds its result discarded.
         fields = {"cancel_requested": False, "finished_at": None, "attempt": job.attempt + 1}
         job = optimization_job_transition(actor=actor, job=job, to_status=JobStatus.QUEUED, fields=fields)
