@@ -83,7 +83,11 @@ class OrderCollectionApi(OrderApi):
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
 
-    @extend_schema(operation_id="orders_list", summary="List orders (filters, cursor pagination)")
+    @extend_schema(
+        operation_id="orders_list",
+        summary="List orders (filters, cursor pagination)",
+        responses=OrderOutputSerializer(many=True),
+    )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(OrderOutputSerializer(page, many=True, context={"request": request}).data)
