@@ -57,7 +57,7 @@ def error_codes(method: str, operation: dict) -> set[str]:
 def document_errors(result, generator, request, public):
     """drf-spectacular POSTPROCESSING_HOOKS entry."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
-    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}}
+    error = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", *WRITE_METHODS}:
@@ -65,7 +65,11 @@ def document_errors(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code in sorted(error_codes(method, operation) | {c for c in responses if c >= "400"}):
                 answer = responses.setdefault(code, {"description": DESCRIPTIONS.get(code, "")})
-                answer.setdefault("content", content)
+                body = answer.setdefault("content", {}).setdefault("application/json", {})
+                own = body.get("schema")
+                # A view's own body for an error code (the bulk endpoint's per-row results when
+                # every row failed) is one answer; the machinery's error shape stays the other.
+                body["schema"] = {"oneOf": [own, error]} if own and own != error else error
                 if code == "429":
                     answer.setdefault("headers", {"Retry-After": {"schema": {"type": "integer"}}})
     return result
