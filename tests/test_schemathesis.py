@@ -51,8 +51,9 @@ def _report_answers(request):
     yield
     if ANSWERS:
         counts = ", ".join(f"{code}: {n}" for code, n in sorted(ANSWERS.items()))
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        reporter.write_line(f"schemathesis: {ANSWERS.total()} requests ({counts})")
+        plugins = request.config.pluginmanager
+        with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+            plugins.get_plugin("terminalreporter").write_line(f"schemathesis: {ANSWERS.total()} requests ({counts})")
 
 
 def call_and_check(case, headers):
