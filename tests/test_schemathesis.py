@@ -9,7 +9,7 @@ The suite runs schemathesis' coverage phase and a few random examples per operat
 seed (SCHEMATHESIS_SEED). The long run, more random examples per operation (figures in
 docs/benchmarks.md, "Schemathesis"); the number of requests and their status codes are reported:
 
-    SCHEMATHESIS_MAX_EXAMPLES=100 DATABASE_URL=postgres://... \
+    SCHEMATHESIS_MAX_EXAMPLES=20 DATABASE_URL=postgres://... \
         python -m pytest tests/test_schemathesis.py -p no:cacheprovider -q
 """
 
