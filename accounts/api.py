@@ -39,14 +39,11 @@ class ApiKeyAdminApi(OrganizationApi):
     """Only organization admins, signed in, manage keys: a key cannot mint other keys."""
 
     allowed_roles = frozenset({Role.ADMIN})
+    api_keys_allowed = False
+    api_key_refusal = "API keys are managed by signed-in admins only."
 
     def organization_queryset(self):
         return selectors.api_key_list(organization=self.organization)
-
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if isinstance(request.auth, ApiKey):
-            self.permission_denied(request, message="API keys are managed by signed-in admins only.")
 
 
 class ApiKeyCollectionApi(ApiKeyAdminApi):

@@ -67,6 +67,9 @@ class OrganizationPermission(permissions.BasePermission):
         if actor is None:
             self.message = "This account does not belong to an organization."
             return False
+        if actor.api_key is not None and not view.api_keys_allowed:
+            self.message = view.api_key_refusal
+            return False
         if actor.user is not None and actor.role not in view.allowed_roles:
             self.message = f"The {actor.role} role cannot use this endpoint."
             return False
@@ -81,6 +84,10 @@ class OrganizationApi(GenericAPIView):
     # Drivers use their own endpoints (their routes); the merchant/ops API is not theirs.
     allowed_roles = frozenset({Role.ADMIN, Role.DISPATCHER, Role.VIEWER})
     write_roles = WRITE_ROLES
+    # Endpoints that act as a person (a driver's own routes, assigning to oneself) set this to
+    # False: a key is no person, so `actor.user` is None there and the view must not be reached.
+    api_keys_allowed = True
+    api_key_refusal = "API keys cannot use this endpoint; it is for signed-in people."
     idempotent_methods = frozenset({"POST"})
 
     actor: Actor | None = None

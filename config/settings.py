@@ -307,6 +307,13 @@ REST_FRAMEWORK = {
     "NON_FIELD_ERRORS_KEY": "non_field_errors",
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Issue 12 item 7 (hostile input): bounded JSON without NUL; OPTIONS on every view.
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_METADATA_CLASS": "common.metadata.ApiMetadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Waypoint API",
@@ -328,6 +335,11 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "dispatch.models.PlanStatus",
         "ExceptionKindEnum": "tracking.models.ExceptionKind",
     },
+    # Issue 12 item 7: every operation documents the error answers it can give (common/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_errors",
+    ],
 }
 # Bulk requests carry up to 1,000+ orders; anything much larger is refused before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("WAYPOINT_MAX_BODY_BYTES", str(5 * 1024 * 1024)))

@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -83,7 +83,11 @@ class OrderCollectionApi(OrderApi):
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
 
-    @extend_schema(operation_id="orders_list", summary="List orders (filters, cursor pagination)")
+    @extend_schema(
+        operation_id="orders_list",
+        summary="List orders (filters, cursor pagination)",
+        responses=OrderOutputSerializer(many=True),
+    )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(OrderOutputSerializer(page, many=True, context={"request": request}).data)
@@ -108,7 +112,11 @@ class OrderBulkCreateApi(OrderApi):
         description="201 when every row was created, 207 when some failed, 400 when none was. "
         "`results[i]` answers `orders[i]`: `created` with the order, or `error` with field messages.",
         request=BulkOrderSerializer,
-        responses={201: BulkResultSerializer, 207: BulkResultSerializer},
+        responses={
+            201: BulkResultSerializer,
+            207: BulkResultSerializer,
+            400: OpenApiResponse(BulkResultSerializer, description="No row was created (or the body is invalid)"),
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request):

@@ -123,3 +123,56 @@ def test_a_plan_is_documented_down_to_its_stops(schema):
     assert components["Route"]["properties"]["stops"]["items"] == {"$ref": "#/components/schemas/Stop"}
     assert components["Stop"]["properties"]["time_windows"]["items"] == {"$ref": "#/components/schemas/TimeSpan"}
     assert components["PlanStatusEnum"]["enum"] == ["draft", "optimizing", "optimized", "failed", "dispatched"]
+
+
+@pytest.mark.parametrize(
+    ("path", "component", "created"),
+    [
+        ("/api/hubs", "Hub", "Hub"),
+        ("/api/vehicles", "Vehicle", "Vehicle"),
+        ("/api/drivers", "Driver", "Driver"),
+        ("/api/orders", "OrderOutput", "OrderOutput"),
+        ("/api/slots/templates", "SlotTemplate", "SlotTemplate"),
+    ],
+)
+def test_list_endpoints_are_documented_as_pages(schema, path, component, created):
+    page = schema["components"]["schemas"][f"Paginated{component}List"]
+
+    assert _answer(schema, path, "get") == f"#/components/schemas/Paginated{component}List"
+    assert page["properties"]["results"]["items"] == {"$ref": f"#/components/schemas/{component}"}
+    assert _answer(schema, path, "post", "201") == f"#/components/schemas/{created}"
+
+
+def test_every_error_answer_has_the_error_shape(schema):
+    """The error shape, or one of its answers where the view documents its own (bulk create's 400)."""
+    error = {"$ref": "#/components/schemas/Error"}
+    shapes = {
+        f"{method.upper()} {path} {code}": answer["content"]["application/json"]["schema"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in METHODS
+        for code, answer in operation["responses"].items()
+        if code >= "400"
+    }
+    own = {name: shape for name, shape in shapes.items() if shape != error}
+
+    assert own == {
+        "POST /api/orders/bulk 400": {"oneOf": [{"$ref": "#/components/schemas/BulkResult"}, error]},
+    }
+    assert schema["components"]["schemas"]["Error"]["required"] == ["code", "message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/me", "get", ["401", "403", "429"]),
+        ("/api/hubs", "get", ["400", "401", "403", "404", "429"]),
+        ("/api/hubs/{id}", "delete", ["400", "401", "403", "404", "409", "422", "429"]),
+        ("/api/orders", "post", ["400", "401", "403", "409", "413", "415", "422", "429"]),
+        ("/api/slots/availability", "get", ["400", "401", "403", "422", "429"]),
+    ],
+)
+def test_operations_document_the_errors_they_can_answer(schema, path, method, codes):
+    responses = schema["paths"][path][method]["responses"]
+
+    assert sorted(code for code in responses if code >= "400") == codes

@@ -54,8 +54,9 @@ class FleetDetailApi(FleetApi):
 
 def _pair(model, serializer, selector, tag):
     collection = extend_schema_view(
-        get=extend_schema(tags=[tag], operation_id=f"{tag}_list"),
-        post=extend_schema(tags=[tag], operation_id=f"{tag}_create"),
+        # A GenericAPIView's `get` reads as "retrieve one" to drf-spectacular; this one lists.
+        get=extend_schema(tags=[tag], operation_id=f"{tag}_list", responses=serializer(many=True)),
+        post=extend_schema(tags=[tag], operation_id=f"{tag}_create", responses={201: serializer}),
     )(
         type(
             f"{model.__name__}CollectionApi",

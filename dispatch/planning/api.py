@@ -278,6 +278,8 @@ class PlanVehicleBreakdownApi(PlanApi):
 class DriverRoutesApi(OrganizationApi):
     # The driver role may use only this endpoint: its own dispatched routes, read-only.
     allowed_roles = frozenset({Role.DRIVER})
+    api_keys_allowed = False
+    api_key_refusal = "Routes are read by the driver's own sign-in, not API keys."
     pagination_class = None
 
     def organization_queryset(self):

@@ -8,7 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -116,12 +116,17 @@ class SlotTemplateCollectionApi(SlotApi):
     def organization_queryset(self):
         return slot_template_list(organization=self.organization)
 
-    @extend_schema(tags=["slots"], operation_id="slot_templates_list")
+    @extend_schema(tags=["slots"], operation_id="slot_templates_list", responses=SlotTemplateSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SlotTemplateSerializer(page, many=True, context=self.hubs()).data)
 
-    @extend_schema(tags=["slots"], operation_id="slot_templates_create", parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        tags=["slots"],
+        operation_id="slot_templates_create",
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: SlotTemplateSerializer},
+    )
     def post(self, request):
         serializer = SlotTemplateSerializer(data=request.data, context=self.hubs())
         serializer.is_valid(raise_exception=True)
@@ -186,7 +191,10 @@ class SlotAvailabilityApi(SlotApi):
         tags=["slots"],
         operation_id="slots_availability",
         parameters=[AvailabilityQuerySerializer],
-        responses=AvailabilityOutputSerializer,
+        responses={
+            200: AvailabilityOutputSerializer,
+            422: OpenApiResponse(description="address_outside_service_area: no hub serves the address"),
+        },
         summary="Slots a checkout can book at an address (422 when outside every service area)",
     )
     def get(self, request):

@@ -32,15 +32,8 @@ class DriverPositionBatchApi(OrganizationApi):
     """Drivers send queued GPS fixes in batches (the fallback when the WebSocket is down)."""
 
     allowed_roles = write_roles = frozenset({Role.DRIVER})
-
-    def check_permissions(self, request):
-        super().check_permissions(request)
-        if self.actor_is_api_key(request):
-            self.permission_denied(request, message="Positions come from drivers' own sign-in, not API keys.")
-
-    @staticmethod
-    def actor_is_api_key(request) -> bool:
-        return getattr(request.auth, "prefix", None) is not None
+    api_keys_allowed = False
+    api_key_refusal = "Positions come from drivers' own sign-in, not API keys."
 
     @extend_schema(request=PositionBatchSerializer, responses=PositionBatchResultSerializer, tags=["driver"])
     def post(self, request):
