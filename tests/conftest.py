@@ -6,18 +6,25 @@ skipping tests, so a broken .ci/run cannot pass unnoticed.
 
 import os
 
-# Before Django settings load: tests run tasks eagerly unless a test starts a real worker.
+# For the processes the tests start (servers, workers): no in-process worker unless a test asks.
 os.environ.setdefault("WAYPOINT_INPROCESS_WORKER", "0")
 
 import pytest  # noqa: E402
 import redis  # noqa: E402
 import time_machine  # noqa: E402
+from django.conf import settings as django_settings  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Organization, Role  # noqa: E402
 from accounts.services import api_key_create, user_create  # noqa: E402
 from dispatch.models import Hub  # noqa: E402
 from tests.clock import START  # noqa: E402
+
+# pytest-django has loaded the settings before this file runs, so the variable above reaches only
+# the processes the tests start; in this process the setting is turned off here. Otherwise importing
+# config.asgi (the socket tests do) starts the in-process worker and its sweep timer, which would
+# fail plans and jobs of the test database behind the tests' backs.
+django_settings.WAYPOINT_INPROCESS_WORKER = False
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"

@@ -3,12 +3,12 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts.tenancy import OrganizationApi
 from common import clock
 from common.heartbeat import stale_after_s
+from common.parsers import JSONParser
 from dispatch.models.jobs import OptimizationJob
 from dispatch.optimize import services as optimize
 
@@ -69,7 +69,8 @@ class VroomSolutionSerializer(serializers.Serializer):
 
 
 class OptimizeApi(OrganizationApi):
-    # A VROOM document is JSON; a form or multipart body parsed into a QueryDict (a dict) and was
+    # A VROOM document is JSON (through the project parser: bounded depth, no NUL); a form or
+    # multipart body parsed into a QueryDict (a dict) and was
     # solved as an empty problem. Anything but JSON is refused with 415.
     parser_classes = [JSONParser]
 
