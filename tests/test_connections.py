@@ -42,7 +42,7 @@ def test_concurrent_requests_hold_at_most_the_pool_per_process(postgres, api_key
             done.wait(0.05)
         connection.close()  # this thread's own connection, or the test database cannot be dropped
 
-    env = {"DATABASE_POOL_MAX_SIZE": str(POOL_MAX_SIZE), "DATABASE_POOL_TIMEOUT": "60"}
+    env = {"DATABASE_POOL": "1", "DATABASE_POOL_MAX_SIZE": str(POOL_MAX_SIZE), "DATABASE_POOL_TIMEOUT": "60"}
     with uvicorn_server(workers=WORKERS, env=env) as url:
         paths = ["/api/orders", *(f"/api/orders/{order.pk}" for order in orders)]
         urls = [f"{url}{paths[i % len(paths)]}" for i in range(60)]
