@@ -9,6 +9,7 @@ stale (its worker died) only after `MISSED_BEATS` beats in a row went missing.
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -46,7 +47,7 @@ def heartbeat(beat: Callable[[], object], *, every_s: float | None = None) -> It
 
     def run() -> None:
         try:
-            while not stop.wait(every_s):
+            while not _stopped_within(stop, every_s):
                 try:
                     beat()
                 except Exception:
@@ -62,6 +63,14 @@ def heartbeat(beat: Callable[[], object], *, every_s: float | None = None) -> It
         stop.set()
         # Bounded: a beat stuck on a lock must not hold the finished work; its write is conditional.
         thread.join(timeout=every_s)
+
+
+def _stopped_within(stop: threading.Event, seconds: float) -> bool:
+    """`stop.wait(seconds)` in short sleeps: a timed wait never returned under libfaketime (make test-clock-shift)."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+    return stop.is_set()
 
 
 def unclaimed_after_s() -> float:
