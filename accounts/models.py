@@ -16,6 +16,18 @@ class Organization(TimeStampedModel):
     timezone = models.CharField(max_length=64, default="UTC")
     # Product switches an organization may turn on, e.g. letting customers choose a safe place.
     allow_delivery_alternatives = models.BooleanField(default=True)
+    # Proofs an order requires when it names none (signature, photo, one_time_code).
+    proof_of_delivery_default = models.JSONField(default=list, blank=True)
+    # The failed-delivery policy: re-attempt later the same day when the route can still take the
+    # order, else reschedule (into the next feasible slot, or let the customer pick one), else
+    # return to the hub; after max_delivery_attempts attempts the order goes back to the hub.
+    reattempt_same_day = models.BooleanField(default=True)
+    reschedule_policy = models.CharField(
+        max_length=16,
+        choices=[("next_slot", "Next feasible slot"), ("customer_picks", "Customer picks a slot"), ("none", "None")],
+        default="next_slot",
+    )
+    max_delivery_attempts = models.PositiveSmallIntegerField(default=3)
 
     def __str__(self):
         return self.name

@@ -83,6 +83,14 @@ class Order(TimeStampedModel):
     proof_of_delivery = models.JSONField(default=list, blank=True)
     cash_on_delivery = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     instructions = models.TextField(blank=True)
+    # A door or gate code the merchant or the customer gave; shown to the driver only.
+    access_code = models.CharField(max_length=64, blank=True)
+    # The one-time code the customer tells the driver, made at dispatch when the order asks for it
+    # (shown on the tracking page); a few wrong tries lock it until ops reset it.
+    delivery_code = models.CharField(max_length=8, blank=True)
+    delivery_code_attempts = models.PositiveSmallIntegerField(default=0)
+    # Attempts made at the door (each failed one counts; the failed-delivery policy caps them).
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
     tracking_token = models.CharField(max_length=32, unique=True, default=new_tracking_token, editable=False)
     # What the customer chose on the tracking page.
     delivery_alternative = models.CharField(max_length=16, choices=DeliveryAlternative.choices, blank=True)

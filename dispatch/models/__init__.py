@@ -1,5 +1,13 @@
 """Dispatch models by subdomain: the network and fleet, daily plans and routes, delivery slots."""
 
+from dispatch.models.execution import (  # noqa: F401
+    ActionKind,
+    ActionOutcome,
+    DeliveryProof,
+    DriverAction,
+    FailureReason,
+    ProofKind,
+)
 from dispatch.models.network import (  # noqa: F401
     LATITUDE,
     LONGITUDE,
@@ -15,8 +23,11 @@ from dispatch.models.planning import (  # noqa: F401, E402
     ACTIVE_STATUSES,
     PLAN_LIFECYCLE,
     PLAN_TRANSITIONS,
+    STOP_CLOSED,
     STOP_LIFECYCLE,
+    STOP_OPEN,
     STOP_TRANSITIONS,
+    ArrivalSource,
     Objective,
     Plan,
     PlanEvent,

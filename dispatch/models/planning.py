@@ -165,6 +165,11 @@ class Route(TimeStampedModel):
     breaks = models.JSONField(default=list, blank=True)
     # Rules a forced manual edit broke; shown on the board until an edit fixes them.
     violations = models.JSONField(default=list, blank=True)
+    # The driver's shift on this route (dispatch.execution): started with a vehicle and load check.
+    shift_started_at = models.DateTimeField(null=True, blank=True)
+    shift_ended_at = models.DateTimeField(null=True, blank=True)
+    vehicle_check = models.JSONField(default=dict, blank=True)
+    load_check = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["plan_id", "id"]
@@ -176,21 +181,42 @@ class Route(TimeStampedModel):
 
 class StopStatus(models.TextChoices):
     PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
+    EN_ROUTE = "en_route"
+    ARRIVED = "arrived"
     DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
     DROPPED = "dropped"
 
 
 SS = StopStatus
-# A stop follows its order on the road (arrived = under way; delivered or failed = done); it is
-# dropped when it leaves its route before being served.
+# The stop is what the driver executes (dispatch.execution); its order follows it (en route and
+# arrived move the order on, done delivers it, failed and skipped fail it). A stop is dropped when it
+# leaves its route before being served. En route may go back to planned: the driver headed to
+# another stop first. Planned may jump to arrived (the geofence saw the driver there without a
+# "depart" tap) or straight to done/failed (a dispatcher records the outcome for the driver).
 STOP_TRANSITIONS: dict[str, frozenset[str]] = {
-    SS.PLANNED: frozenset({SS.IN_PROGRESS, SS.DONE, SS.DROPPED}),
-    SS.IN_PROGRESS: frozenset({SS.DONE}),
+    SS.PLANNED: frozenset({SS.EN_ROUTE, SS.ARRIVED, SS.DONE, SS.FAILED, SS.SKIPPED, SS.DROPPED}),
+    SS.EN_ROUTE: frozenset({SS.PLANNED, SS.ARRIVED, SS.DONE, SS.FAILED, SS.SKIPPED, SS.DROPPED}),
+    SS.ARRIVED: frozenset({SS.DONE, SS.FAILED}),
     SS.DONE: frozenset(),
+    SS.FAILED: frozenset(),
+    SS.SKIPPED: frozenset(),
     SS.DROPPED: frozenset(),
 }
-STOP_EVENTS = {SS.IN_PROGRESS: events.STOP_IN_PROGRESS, SS.DONE: events.STOP_DONE, SS.DROPPED: events.STOP_DROPPED}
+STOP_EVENTS = {
+    SS.PLANNED: events.STOP_PLANNED,
+    SS.EN_ROUTE: events.STOP_EN_ROUTE,
+    SS.ARRIVED: events.STOP_ARRIVED,
+    SS.DONE: events.STOP_DONE,
+    SS.FAILED: events.STOP_FAILED,
+    SS.SKIPPED: events.STOP_SKIPPED,
+    SS.DROPPED: events.STOP_DROPPED,
+}
+# Stops that are over: served (done), attempted without success (failed), or never attempted.
+STOP_CLOSED = frozenset({SS.DONE, SS.FAILED, SS.SKIPPED, SS.DROPPED})
+# Stops still to serve, in the driver's order.
+STOP_OPEN = frozenset({SS.PLANNED, SS.EN_ROUTE, SS.ARRIVED})
 
 
 class InvalidStopTransition(InvalidTransition):
@@ -198,6 +224,12 @@ class InvalidStopTransition(InvalidTransition):
 
 
 STOP_LIFECYCLE = Lifecycle("stop", STOP_TRANSITIONS, STOP_EVENTS, error=InvalidStopTransition)
+
+
+class ArrivalSource(models.TextChoices):
+    DRIVER = "driver", "Tapped by the driver"
+    GEOFENCE = "geofence", "Detected from positions"
+    DISPATCHER = "dispatcher", "Recorded by a dispatcher"
 
 
 class Stop(TimeStampedModel):
@@ -208,13 +240,33 @@ class Stop(TimeStampedModel):
     planned_departure = models.DateTimeField()
     locked = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=StopStatus.choices, default=StopStatus.PLANNED)
+    # What happened on the road (dispatch.execution). Service time is measured from arrival to
+    # departure (the geofence's or the next "depart"), else to completion; it feeds analytics.
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    arrival_source = models.CharField(max_length=12, choices=ArrivalSource.choices, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    departed_at = models.DateTimeField(null=True, blank=True)
+    service_seconds = models.PositiveIntegerField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=24, blank=True)
+    failure_note = models.CharField(max_length=500, blank=True)
+    # The delivery record, with the proofs (files in DeliveryProof): who took it, cash taken, the
+    # customer's one-time code checked, and for pickups and returns what was collected.
+    recipient_name = models.CharField(max_length=200, blank=True)
+    cash_collected = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    code_verified = models.BooleanField(default=False)
+    collected_items = models.JSONField(default=list, blank=True)
+    damage_note = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["route_id", "sequence"]
         constraints = [
-            # One live stop per order; dropped stops stay as history.
+            # One live stop per order; dropped, failed and skipped stops stay as history (a failed
+            # order re-attempted the same day gets a new stop).
             models.UniqueConstraint(
-                fields=["order"], condition=~Q(status="dropped"), name="uniq_active_stop_per_order"
+                fields=["order"],
+                condition=~Q(status__in=["dropped", "failed", "skipped"]),
+                name="uniq_active_stop_per_order",
             ),
         ]
 
@@ -222,8 +274,8 @@ class Stop(TimeStampedModel):
         return f"stop {self.sequence} of route {self.route_id}"
 
     def is_fixed(self) -> bool:
-        """Done or under way: live changes never move it."""
-        return self.status in (StopStatus.IN_PROGRESS, StopStatus.DONE)
+        """Under way or over: live changes never move it."""
+        return self.status not in (StopStatus.PLANNED, StopStatus.DROPPED)
 
 
 class PlanEvent(HistoryEvent):

@@ -68,7 +68,7 @@ def busy_day(organization, hub, live_route, dispatcher_user):
     drivers on a route, off any route and long silent; exceptions open, assigned, acknowledged, resolved."""
     add_stop(live_route, "C", 3, status="done", order_status="delivered")
     add_stop(live_route, "D", 4, status="done", order_status="failed")
-    add_stop(live_route, "E", 5, status="in_progress", order_status="arrived")
+    add_stop(live_route, "E", 5, status="arrived", order_status="arrived")
     add_stop(live_route, "F", 6, status="dropped", order_status="validated")
     add_stop(live_route, "G", 7, window_end=now() - dt.timedelta(minutes=30))
     spare = Vehicle.objects.create(organization=organization, name="Van 2", type="bike", home_hub=hub)

@@ -19,7 +19,7 @@ def test_arrival_starts_the_stop_and_delivery_finishes_it(route, driver, django_
     move(first.order, "out_for_delivery", django_capture_on_commit_callbacks)
     move(first.order, "arrived", django_capture_on_commit_callbacks)
     first.refresh_from_db()
-    assert (first.status, next_stop(driver)) == ("in_progress", first)
+    assert (first.status, next_stop(driver)) == ("arrived", first)
 
     move(first.order, "delivered", django_capture_on_commit_callbacks)
     first.refresh_from_db()
@@ -32,4 +32,4 @@ def test_a_failed_attempt_also_ends_the_stop(route, driver, django_capture_on_co
         move(first.order, status, django_capture_on_commit_callbacks)
 
     first.refresh_from_db()
-    assert first.status == "done"
+    assert first.status == "failed"

@@ -25,7 +25,9 @@ from dispatch.models import Hub, Plan, PlanStatus, Route, Stop, StopStatus, Vehi
 from orders.models import Order
 from tracking.models import StopEta
 
-TO_SERVE = (StopStatus.PLANNED, StopStatus.IN_PROGRESS)
+TO_SERVE = (StopStatus.PLANNED, StopStatus.EN_ROUTE, StopStatus.ARRIVED)
+# Stops the driver has been to: the last of them is where the road to the next one starts.
+VISITED = (StopStatus.DONE, StopStatus.FAILED)
 # The columns read per model, with the alias each table has in the statement below.
 COLUMNS = (
     ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival")),
@@ -85,8 +87,8 @@ def driver_itinerary(driver, *, now: dt.datetime | None = None) -> Itinerary | N
         stop.route, stop.order = route, _instance(Order, row["o"])
         estimates[stop.pk] = _instance(StopEta, row["e"]) if row["e"]["stop_id"] is not None else None
         stops.append(stop)
-    done = [stop for stop in stops if stop.status == StopStatus.DONE]
-    to_go = [stop for stop in stops if stop.status != StopStatus.DONE]
+    done = [stop for stop in stops if stop.status in VISITED]
+    to_go = [stop for stop in stops if stop.status in TO_SERVE]
     return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates)
 
 
@@ -130,8 +132,12 @@ def _parameters(driver, now: dt.datetime) -> list:
         ops.adapt_datetimefield_value(now - after),
         *TO_SERVE,
         *TO_SERVE,
-        StopStatus.DONE,
+        *VISITED,
     ]
+
+
+def _placeholders(values: tuple) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 @functools.cache
@@ -156,9 +162,9 @@ def _statement(vendor: str) -> str:
                                            WHERE s3.route_id = r2.id)) <= %s
               AND COALESCE(r2.end_time, (SELECT MAX(s3.planned_departure) FROM {table["s"]} s3
                                          WHERE s3.route_id = r2.id)) >= %s
-              AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN (%s, %s))
+              AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN ({_placeholders(TO_SERVE)}))
         )
-        AND s.status IN (%s, %s, %s)
+        AND s.status IN ({_placeholders((*TO_SERVE, *VISITED))})
         ORDER BY p.date DESC, p.wave DESC, r.id DESC, s.sequence
     """
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Prefetch, QuerySet
 
 from common import clock
-from dispatch.models import Hub, PlanStatus, Route, Stop, StopStatus
+from dispatch.models import STOP_OPEN, Hub, PlanStatus, Route, Stop, StopStatus
 from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import plan_list
 from orders.models import OrderEvent
@@ -47,9 +47,7 @@ def kpis_for_day(*, organization, day: dt.date) -> dict:
     delivered = OrderEvent.objects.filter(order__in=orders, kind="order_delivered")
     for hub_id, at, window_end in delivered.values_list("order__hub_id", "at", "order__window_end"):
         hubs[hub_id]["_on_time"] += window_end is None or at <= window_end
-    late = StopEta.objects.filter(
-        late=True, stop__order__in=orders, stop__status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS]
-    )
+    late = StopEta.objects.filter(late=True, stop__order__in=orders, stop__status__in=STOP_OPEN)
     for row in late.values("stop__order__hub_id").annotate(n=Count("pk")):
         hubs[row["stop__order__hub_id"]]["late_risk"] += row["n"]
     total = _empty_kpis()
@@ -76,7 +74,7 @@ def stop_state(stop: Stop, stop_eta: StopEta | None) -> str:
         return "delivered"
     if stop_eta is not None and stop_eta.late:
         return "late"
-    return "in_progress" if stop.status == StopStatus.IN_PROGRESS else "planned"
+    return "in_progress" if stop.status == StopStatus.ARRIVED else "planned"
 
 
 def tower_routes(*, organization, day: dt.date) -> list[Route]:

@@ -51,7 +51,7 @@ def estimate(route: Route, stops: list[Stop], position: tuple[float, float], at:
     dwell = [round(s.order.service_minutes * 60) for s in stops]
     # Service starts when the customer's window opens; arriving earlier than planned is fine.
     earliest = [_seconds(s.order.window_start or s.planned_arrival, midnight) for s in stops]
-    if stops and stops[0].status == StopStatus.IN_PROGRESS:
+    if stops and stops[0].status == StopStatus.ARRIVED:
         legs[0] = 0.0  # already there
     arrivals = retime(round(_seconds(local, midnight)), legs, dwell, [round(e) for e in earliest])
     return [midnight + dt.timedelta(seconds=s) for s in arrivals]

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from common import clock
 from common.geo import haversine_m
-from dispatch.models import PlanStatus, Route, StopStatus
+from dispatch.models import STOP_OPEN, PlanStatus, Route
 from tracking.models import DriverPosition, LatestPosition
 from tracking.services.exceptions import exception_raise
 
@@ -57,7 +57,7 @@ def _active_routes(now: dt.datetime):
             broken_down=False,
             driver__isnull=False,
             start_time__lte=now,
-            stops__status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS],
+            stops__status__in=STOP_OPEN,
         )
         .filter(end_time__gte=now - dt.timedelta(hours=2))
         .select_related("driver", "plan__organization")
@@ -107,5 +107,5 @@ def _idle(route, latest, now, idle_after) -> bool:
         return False  # not enough history to say
     if any(haversine_m(latest.lat, latest.lng, p.lat, p.lng) > IDLE_RADIUS_M for p in recent):
         return False
-    near_stop = route.stops.filter(status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS]).select_related("order")
+    near_stop = route.stops.filter(status__in=STOP_OPEN).select_related("order")
     return not any(haversine_m(latest.lat, latest.lng, s.order.lat, s.order.lng) < AT_STOP_M for s in near_stop)

@@ -199,11 +199,13 @@ def on_order_cancelled(payload: dict) -> None:
     plan_order_cancelled(order_id=payload["order_id"])
 
 
-# The driver's progress on an order moves its stop: arrived = under way, delivered or failed = done.
+# An order moved at the door without the driver app (a dispatcher recording it through the order
+# API) moves its stop the same way the app would have; the app's own actions move both together,
+# so the stop is already there and nothing happens.
 STOP_STATUS_FOR_ORDER = {
-    ORDER_ARRIVED: StopStatus.IN_PROGRESS,
+    ORDER_ARRIVED: StopStatus.ARRIVED,
     ORDER_DELIVERED: StopStatus.DONE,
-    ORDER_FAILED: StopStatus.DONE,
+    ORDER_FAILED: StopStatus.FAILED,
 }
 
 
@@ -213,7 +215,7 @@ def stop_progress(*, order_id: int, event: str) -> int:
     with transaction.atomic():
         stop = (
             Stop.objects.select_for_update()
-            .filter(order_id=order_id, status__in=[StopStatus.PLANNED, StopStatus.IN_PROGRESS])
+            .filter(order_id=order_id, status__in=[StopStatus.PLANNED, StopStatus.EN_ROUTE, StopStatus.ARRIVED])
             .exclude(status=target)
             .first()
         )

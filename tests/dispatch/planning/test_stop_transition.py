@@ -11,10 +11,20 @@ pytestmark = pytest.mark.django_db
 S = StopStatus
 
 ALLOWED = [
-    (S.PLANNED, S.IN_PROGRESS),
+    (S.PLANNED, S.EN_ROUTE),
+    (S.PLANNED, S.ARRIVED),
     (S.PLANNED, S.DONE),
+    (S.PLANNED, S.FAILED),
+    (S.PLANNED, S.SKIPPED),
     (S.PLANNED, S.DROPPED),
-    (S.IN_PROGRESS, S.DONE),
+    (S.EN_ROUTE, S.PLANNED),
+    (S.EN_ROUTE, S.ARRIVED),
+    (S.EN_ROUTE, S.DONE),
+    (S.EN_ROUTE, S.FAILED),
+    (S.EN_ROUTE, S.SKIPPED),
+    (S.EN_ROUTE, S.DROPPED),
+    (S.ARRIVED, S.DONE),
+    (S.ARRIVED, S.FAILED),
 ]
 FORBIDDEN = [(a, b) for a in S.values for b in S.values if (a, b) not in ALLOWED]
 
