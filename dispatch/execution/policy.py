@@ -66,7 +66,9 @@ def failure_policy_apply(*, stop_id: int) -> FailureDecision | None:
             new_stop = plan_order_reattempt(
                 order_id=stop.order_id, route_id=stop.route_id, not_before=clock.now() + REATTEMPT_AFTER
             )
-        order = Order.objects.select_for_update().select_related("organization", "hub").get(pk=stop.order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("organization", "hub").get(pk=stop.order_id)
+        )
         decided = failure_decision_get(organization=organization, stop_id=stop_id)
         if decided is not None:
             return decided  # a concurrent delivery of the same event decided first
