@@ -188,21 +188,28 @@ def plan_order_reattempt(*, order_id: int, route_id: int, not_before: dt.datetim
     route = Route.objects.select_related("plan").filter(pk=route_id).first()
     if route is None or route.plan.status != PlanStatus.DISPATCHED:
         return None
-    with plan_edit(plan=route.plan, expected_version=None) as plan:
-        [route] = routes_lock(plan=plan, route_ids=[route_id])
-        stops = _with_orders(stops_lock(routes=[route]))
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if not _may_reattempt(plan, route, stops, order, not_before):
-            return None
-        crews, live, result = _live_solve(plan, {route.pk: route}, stops, new_order=order, not_before=not_before)
-        served = {s.order_id for r in result.routes for s in r.stops}
-        if order.pk not in served or result.unassigned:
-            return None
-        order_transition(
-            actor=None, order=order, to_status=OrderStatus.RESCHEDULED, reason=f"re-attempt on route {route.pk}"
-        )
-        _write_live(plan, {route.pk: route}, crews, live, result, order, reason="re-attempt")
+    try:
+        with plan_edit(plan=route.plan, expected_version=None) as plan:
+            [route] = routes_lock(plan=plan, route_ids=[route_id])
+            stops = _with_orders(stops_lock(routes=[route]))
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if not _may_reattempt(plan, route, stops, order, not_before):
+                raise _NoReattempt
+            crews, live, result = _live_solve(plan, {route.pk: route}, stops, new_order=order, not_before=not_before)
+            served = {s.order_id for r in result.routes for s in r.stops}
+            if order.pk not in served or result.unassigned:
+                raise _NoReattempt
+            order_transition(
+                actor=None, order=order, to_status=OrderStatus.RESCHEDULED, reason=f"re-attempt on route {route.pk}"
+            )
+            _write_live(plan, {route.pk: route}, crews, live, result, order, reason="re-attempt")
+    except _NoReattempt:
+        return None
     return Stop.objects.get(order_id=order_id, status__in=STOP_OPEN)
+
+
+class _NoReattempt(Exception):
+    """Leaves `plan_edit` without its version bump and board push: nothing changed."""
 
 
 def _may_reattempt(plan: Plan, route: Route, stops: list[Stop], order: Order, not_before: dt.datetime) -> bool:

@@ -72,6 +72,7 @@ def test_a_window_closing_before_the_reattempt_sends_the_order_to_the_next_slot(
 ):
     stop = first_stop(route)
     Order.objects.filter(pk=stop.order_id).update(window_end=at(DAY, 10, 30))
+    version = route.plan.version
 
     fail(stop, django_capture_on_commit_callbacks)
 
@@ -79,6 +80,24 @@ def test_a_window_closing_before_the_reattempt_sends_the_order_to_the_next_slot(
     assert (order.status, order.time_windows) == ("rescheduled", [WEDNESDAY_10_12])
     assert not Stop.objects.filter(order=order, status="planned").exists()
     assert [d.action for d in failure_decision_list(organization=order.organization, order=order)] == ["next_slot"]
+    assert Plan.objects.get(pk=route.plan_id).version == version  # the plan was not touched
+
+
+def test_an_order_the_routes_vehicle_cannot_serve_goes_to_the_next_slot(
+    route, slots, django_capture_on_commit_callbacks
+):
+    """The insertion test itself says no (a skill the van lacks): the route and its stops stay as they were."""
+    stop = first_stop(route)
+    Order.objects.filter(pk=stop.order_id).update(required_skills=["refrigerated"])
+    before = list(route.stops.order_by("pk").values_list("pk", "sequence", "planned_arrival"))
+    version = route.plan.version
+
+    fail(stop, django_capture_on_commit_callbacks)
+
+    order = Order.objects.get(pk=stop.order_id)
+    assert (order.status, order.time_windows) == ("rescheduled", [WEDNESDAY_10_12])
+    assert list(route.stops.order_by("pk").values_list("pk", "sequence", "planned_arrival")) == before
+    assert Plan.objects.get(pk=route.plan_id).version == version
 
 
 def test_a_route_whose_shift_has_ended_cannot_take_the_reattempt(route, slots, django_capture_on_commit_callbacks):
