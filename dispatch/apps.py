@@ -14,7 +14,8 @@ class DispatchConfig(AppConfig):
         import dispatch.optimize.tasks  # noqa: F401
         import dispatch.planning.tasks  # noqa: F401
         import dispatch.slots.tasks  # noqa: F401
-        from common.events import ORDER_CANCELLED, ORDER_CREATED, subscribe
+        from common.events import ORDER_CANCELLED, ORDER_CREATED, STOP_FAILED, STOP_SKIPPED, subscribe
+        from dispatch.execution.policy import on_stop_closed
         from dispatch.planning.services.live import (
             STOP_STATUS_FOR_ORDER,
             is_urgent,
@@ -29,3 +30,6 @@ class DispatchConfig(AppConfig):
         # Stops follow the driver's progress, so live re-optimization keeps served stops fixed.
         for event in STOP_STATUS_FOR_ORDER:
             subscribe(event, partial(on_order_progress, event=event))
+        # A failed or skipped stop: the organisation's failed-delivery policy decides what comes next.
+        subscribe(STOP_FAILED, on_stop_closed)
+        subscribe(STOP_SKIPPED, on_stop_closed)

@@ -53,3 +53,8 @@ def order_updated(order: Order, actor: str, *, changed: list[str]) -> OrderEvent
 
 def customer_action(order: Order, actor: str, kind: str, *, details: dict) -> OrderEvent:
     return _event(order, kind, actor, details=details)
+
+
+def failure_policy_decided(order: Order, actor: str, *, summary: str, details: dict) -> OrderEvent:
+    """What the failed-delivery policy decided after a failed or skipped stop (details name the stop)."""
+    return _event(order, "failure_policy_decided", actor, reason=summary[:300], details=details)

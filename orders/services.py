@@ -293,6 +293,13 @@ def order_transition_backfill(
     return locked
 
 
+def order_failure_decision_record(*, order: Order, summary: str, details: dict) -> OrderEvent:
+    """Append the failed-delivery policy's decision to the order's history (the system decides)."""
+    event = events.failure_policy_decided(order, "system", summary=summary, details=details)
+    event.save()
+    return event
+
+
 def order_cancel(*, actor: Actor, order: Order, reason: str) -> Order:
     return order_transition(actor=actor, order=order, to_status=OrderStatus.CANCELLED, reason=reason)
 

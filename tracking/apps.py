@@ -9,6 +9,7 @@ class TrackingConfig(AppConfig):
         from tracking import handlers
 
         events.subscribe(events.ORDER_FAILED, handlers.on_order_failed)
+        events.subscribe(events.FAILURE_POLICY_DECIDED, handlers.on_failure_policy_decided)
         events.subscribe(events.ORDER_CREATED, handlers.on_order_address, when=handlers.may_have_address_issue)
         events.subscribe(events.ORDER_UPDATED, handlers.on_order_address, when=handlers.may_have_address_issue)
         events.subscribe(events.PLAN_OPTIMIZED, handlers.on_plan_optimized)

@@ -10,7 +10,8 @@ from django.db import transaction
 from accounts.models import Organization
 from common.events import FailedDelivery
 from common.realtime import tower_publish, tracking_publish
-from dispatch.models import PlanUnassigned
+from dispatch.execution.decisions import FailureAction, failure_decision_get, failure_policy_applies
+from dispatch.models import PlanUnassigned, Route
 from orders.models import Order
 from tracking.payloads import CLOSED_STATUSES
 from tracking.services.exceptions import exception_raise
@@ -33,6 +34,9 @@ def on_order_status_changed(payload: dict) -> None:
 
 
 def on_order_failed(payload: dict) -> None:
+    """A failure off any route; a stop's failure is raised with the policy's decision instead."""
+    if failure_policy_applies(order_id=payload["order_id"]):
+        return
     order = Order.objects.select_related("organization").get(pk=payload["order_id"])
     exception_raise(
         organization=order.organization,
@@ -41,6 +45,42 @@ def on_order_failed(payload: dict) -> None:
         message=f"Delivery of {order.merchant_reference} failed: {payload.get('reason') or 'no reason given'}.",
         order=order,
         severity="critical",
+    )
+
+
+# What ops can do next, by the policy's decision.
+FAILURE_SUGGESTIONS = {
+    FailureAction.REATTEMPT: [
+        "Call the customer to check someone is in later today",
+        "Move the re-attempt to another route",
+        "Reschedule the order",
+    ],
+    FailureAction.NEXT_SLOT: ["Tell the customer the new delivery time", "Offer the customer another slot"],
+    FailureAction.CUSTOMER_PICKS: ["Remind the customer to pick a new slot", "Pick a slot for the customer"],
+    FailureAction.RETURN: ["Return the parcel to the hub", "Tell the merchant why it comes back"],
+}
+
+
+def on_failure_policy_decided(payload: dict) -> None:
+    """Each failed or skipped stop is an exception for ops, saying why and what the policy decided."""
+    order = Order.objects.select_related("organization").filter(pk=payload["order_id"]).first()
+    if order is None:
+        return
+    decision = failure_decision_get(organization=order.organization, stop_id=payload["stop_id"])
+    if decision is None:
+        return
+    route = Route.objects.filter(pk=decision.route_id).select_related("driver").first()
+    exception_raise(
+        organization=order.organization,
+        kind="failed_attempt",
+        # One per stop: a re-attempt that fails again is a new exception.
+        cause=f"failed_attempt:stop:{decision.stop_id}",
+        message=f"{order.merchant_reference}: {decision.summary()}",
+        order=order,
+        route=route,
+        driver=route.driver if route is not None else None,
+        severity="critical" if decision.action == FailureAction.RETURN else "warning",
+        suggested_actions=FAILURE_SUGGESTIONS[decision.action],
     )
 
 

@@ -30,9 +30,21 @@ SUGGESTIONS = {
 
 
 def exception_raise(
-    *, organization, kind: str, cause: str, message: str, severity: str = "warning", order=None, route=None, driver=None
+    *,
+    organization,
+    kind: str,
+    cause: str,
+    message: str,
+    severity: str = "warning",
+    order=None,
+    route=None,
+    driver=None,
+    suggested_actions: list[str] | None = None,
 ) -> DeliveryException | None:
-    """Raise an exception unless the same cause is open, or was resolved less than 30 minutes ago."""
+    """Raise an exception unless the same cause is open, or was resolved less than 30 minutes ago.
+
+    `suggested_actions` replaces the kind's usual suggestions when the cause calls for others.
+    """
     recent = clock.now() - REARM_AFTER
     live = DeliveryException.objects.filter(organization=organization, cause=cause)
     if live.exclude(status=ExceptionStatus.RESOLVED).exists() or live.filter(resolved_at__gte=recent).exists():
@@ -48,7 +60,7 @@ def exception_raise(
                 order=order,
                 route=route,
                 driver=driver,
-                suggested_actions=SUGGESTIONS.get(kind, []),
+                suggested_actions=suggested_actions if suggested_actions is not None else SUGGESTIONS.get(kind, []),
             )
             exception_raised(exception, note=message).save()
             _announce(exception, "exception.raised")

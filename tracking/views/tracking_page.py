@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.tenancy import Actor
 from common.errors import DomainError
+from dispatch.execution.decisions import DECIDED, failure_awaits_customer_slot
 from dispatch.slots.selectors import order_next_slots
 from dispatch.slots.services import order_reschedule
 from orders import selectors, services
@@ -44,6 +45,8 @@ EVENT_LABELS = {
     "alternative_chosen": "Delivery alternative chosen",
     "delivery_rated": "Delivery rated",
 }
+# Ops' records the customer does not see: the status changes they lead to tell the story.
+HIDDEN_EVENTS = frozenset({DECIDED})
 
 
 class CustomerForm(forms.Form):
@@ -145,7 +148,9 @@ def tracking_page(request, token):
                 messages.success(request, "Thank you, your choice has been recorded.")
             return redirect("tracking-page", token=token)
     context = _context(order, bound)
-    if request.GET.get("reschedule") and order.status in RESCHEDULABLE and bound is None:
+    # After a failed attempt the sender may leave the new time to the customer: the slots are shown
+    # at once, not behind a link.
+    if (request.GET.get("reschedule") or context["awaits_slot"]) and order.status in RESCHEDULABLE and bound is None:
         context["forms"]["reschedule"] = RescheduleForm(order=order)
         context["show_slots"] = True
     return render(request, "tracking/page.html", context)
@@ -170,6 +175,7 @@ def _context(order, bound) -> dict:
     if bound is not None:
         forms_by_action[bound[0]] = bound[1]
     live = tracking_snapshot(order)
+    awaits_slot = failure_awaits_customer_slot(organization=order.organization, order=order)
     return {
         "order": order,
         "sender": order.organization.name,
@@ -177,8 +183,11 @@ def _context(order, bound) -> dict:
         "history": [
             {"at": e.at.astimezone(_tz(order)), "label": EVENT_LABELS.get(e.kind, e.kind.replace("_", " "))}
             for e in events
+            if e.kind not in HIDDEN_EVENTS
         ],
-        "windows": _local_windows(order),
+        # The failed attempt's window is over; the customer is choosing the next one.
+        "windows": [] if awaits_slot else _local_windows(order),
+        "awaits_slot": awaits_slot,
         "forms": forms_by_action,
         "can_change": order.status not in {"delivered", "failed", "returned", "cancelled", "arrived"},
         "offers_alternatives": order.organization.allow_delivery_alternatives,

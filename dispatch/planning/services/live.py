@@ -1,12 +1,15 @@
 """Live changes to a dispatched plan with `routing.dynamic.reoptimise`.
 
 An urgent order (priority >= URGENT_PRIORITY) for a hub and day with a dispatched plan is
-inserted into a live route; a cancelled order's stop is dropped and its route re-timed; a
+inserted into a live route; a failed delivery is put back on its own route later the same day
+when the route can still take it; a cancelled order's stop is dropped and its route re-timed; a
 broken-down vehicle's remaining stops move to the other routes. Done and in-progress stops
 never move: they are left out of the problem and each vehicle starts after the last of them.
 """
 
+import datetime as dt
 import logging
+from dataclasses import replace
 
 from django.db import transaction
 
@@ -14,7 +17,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.events import ORDER_ARRIVED, ORDER_DELIVERED, ORDER_FAILED
-from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.models import STOP_OPEN, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
 from dispatch.planning.services.locks import routes_lock, stops_lock
@@ -24,7 +27,7 @@ from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.services import order_transition
 from routing import Place, VehicleState, reoptimise
-from routing.adapter import REASON_MESSAGES, Crew, build_problem, read_solution
+from routing.adapter import REASON_MESSAGES, Crew, PlanResult, build_problem, read_solution
 
 logger = logging.getLogger(__name__)
 URGENT_PRIORITY = 80
@@ -33,6 +36,20 @@ LIVE_BUDGET_S = 1.0
 
 def _live_reoptimise(plan: Plan, routes: dict[int, Route], stops: list[Stop], *, new_order=None, broken=None) -> None:
     """Re-plan the remaining stops of `routes` (plan, routes and stops locked by the caller)."""
+    crews, live, result = _live_solve(plan, routes, stops, new_order=new_order, broken=broken)
+    _write_live(plan, routes, crews, live, result, new_order)
+
+
+def _live_solve(
+    plan: Plan,
+    routes: dict[int, Route],
+    stops: list[Stop],
+    *,
+    new_order=None,
+    broken=None,
+    not_before: dt.datetime | None = None,
+) -> tuple[dict[int, Crew], list[Stop], PlanResult]:
+    """The re-planned remaining stops of `routes`, written nowhere yet; `not_before` delays the new order."""
     crews: dict[int, Crew] = {}
     for route in routes.values():
         crew = plan_crew_for_route(route=route)
@@ -68,14 +85,30 @@ def _live_reoptimise(plan: Plan, routes: dict[int, Route], stops: list[Stop], *,
     new_jobs = [j for j in built.problem.jobs if new_order is not None and j.id == new_order.pk]
     problem = built.problem
     problem.jobs = [j for j in problem.jobs if not new_jobs or j.id != new_jobs[0].id]
+    if new_jobs and not_before is not None:
+        new_jobs = [_not_before(new_jobs[0], built.seconds(not_before))]
     solution = reoptimise(problem, states, new_jobs=new_jobs, budget_s=LIVE_BUDGET_S, provider=built.provider)
-    result = read_solution(built, solution)
-    _write_live(plan, routes, crews, live, result, new_order)
+    return crews, live, read_solution(built, solution)
 
 
-def _write_live(plan, routes, crews, live, result, new_order) -> None:
+def _not_before(job, earliest_s: int):
+    """The job served no earlier than `earliest_s` (plan seconds), inside its own windows.
+
+    The caller checks that one of the windows is still open then: no window would mean any time.
+    """
+    if not job.time_windows:
+        return replace(job, time_windows=[(earliest_s, earliest_s + 2 * 86400)])
+    windows = [(max(start, earliest_s), end) for start, end in job.time_windows if end >= earliest_s]
+    if not windows:
+        raise ValueError(f"order {job.id} has no window open after {earliest_s} s")
+    return replace(job, time_windows=windows)
+
+
+def _write_live(plan, routes, crews, live, result, new_order, *, reason: str = "urgent") -> None:
     by_vehicle = {crews[pk].vehicle.pk: routes[pk] for pk in crews}
-    stop_of = {s.order_id: s for s in live}
+    # Only stops still to serve are re-timed: an order re-attempted after a failure has its failed
+    # stop on the route too, kept as history, and gets a new stop.
+    stop_of = {s.order_id: s for s in live if s.status in STOP_OPEN}
     for timed in result.routes:
         route = by_vehicle[timed.vehicle_id]
         fixed = [s for s in live if s.route_id == route.pk and s.is_fixed()]
@@ -106,7 +139,7 @@ def _write_live(plan, routes, crews, live, result, new_order) -> None:
     if new_order is not None and new_order.pk in served:
         order = Order.objects.get(pk=new_order.pk)
         for status in (OrderStatus.PLANNED, OrderStatus.DISPATCHED):
-            order = order_transition(actor=None, order=order, to_status=status, reason=f"urgent, plan {plan.pk}")
+            order = order_transition(actor=None, order=order, to_status=status, reason=f"{reason}, plan {plan.pk}")
 
 
 def plan_order_created(*, order_id: int) -> Plan | None:
@@ -130,7 +163,7 @@ def plan_order_created(*, order_id: int) -> Plan | None:
         routes = {r.pk: r for r in routes_lock(plan=plan)}
         stops = stops_lock(routes=routes.values())
         order = Order.objects.select_for_update().get(pk=order_id)
-        if Stop.objects.filter(order=order).exclude(status=StopStatus.DROPPED).exists():
+        if Stop.objects.filter(order=order, status__in=STOP_OPEN).exists():
             return plan  # a redelivered event: already on a route
         _live_reoptimise(plan, routes, _with_orders(stops), new_order=order)
     return plan
@@ -143,9 +176,60 @@ def _with_orders(stops: list[Stop]) -> list[Stop]:
     return stops
 
 
+def plan_order_reattempt(*, order_id: int, route_id: int, not_before: dt.datetime) -> Stop | None:
+    """Put a failed order back on its own route as a new stop, served no earlier than `not_before`.
+
+    The insertion test runs against the route's remaining stops from where the driver is, inside
+    the driver's shift and the order's windows; when the route cannot take the order without
+    leaving any stop out, nothing changes and the answer is None. Otherwise the order goes
+    failed -> rescheduled -> planned -> dispatched and the new stop is returned (the failed stop
+    stays on the route as history). Lock order: plan, route, stops, then the order.
+    """
+    route = Route.objects.select_related("plan").filter(pk=route_id).first()
+    if route is None or route.plan.status != PlanStatus.DISPATCHED:
+        return None
+    try:
+        with plan_edit(plan=route.plan, expected_version=None) as plan:
+            [route] = routes_lock(plan=plan, route_ids=[route_id])
+            stops = _with_orders(stops_lock(routes=[route]))
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if not _may_reattempt(plan, route, stops, order, not_before):
+                raise _NoReattempt
+            crews, live, result = _live_solve(plan, {route.pk: route}, stops, new_order=order, not_before=not_before)
+            served = {s.order_id for r in result.routes for s in r.stops}
+            if order.pk not in served or result.unassigned:
+                raise _NoReattempt
+            order_transition(
+                actor=None, order=order, to_status=OrderStatus.RESCHEDULED, reason=f"re-attempt on route {route.pk}"
+            )
+            _write_live(plan, {route.pk: route}, crews, live, result, order, reason="re-attempt")
+    except _NoReattempt:
+        return None
+    return Stop.objects.get(order_id=order_id, status__in=STOP_OPEN)
+
+
+class _NoReattempt(Exception):
+    """Leaves `plan_edit` without its version bump and board push: nothing changed."""
+
+
+def _may_reattempt(plan: Plan, route: Route, stops: list[Stop], order: Order, not_before: dt.datetime) -> bool:
+    """What must hold before the insertion test is worth running (checked under the locks)."""
+    today = clock.now().astimezone(plan.hub.tz).date()
+    return (
+        order.status == OrderStatus.FAILED
+        and plan.date == today
+        and not route.broken_down
+        and route.shift_ended_at is None
+        and plan_crew_for_route(route=route) is not None
+        and (order.window_end is None or order.window_end >= not_before)
+        and not any(s.order_id == order.pk and s.status in STOP_OPEN for s in stops)
+    )
+
+
 def plan_order_cancelled(*, order_id: int) -> Plan | None:
     """Drop a cancelled order's stop from its plan and re-time the route."""
-    stop = Stop.objects.filter(order_id=order_id).exclude(status=StopStatus.DROPPED).select_related("route").first()
+    # Only a stop still to serve leaves the route; failed or skipped ones stay as history.
+    stop = Stop.objects.filter(order_id=order_id, status__in=STOP_OPEN).select_related("route").first()
     if stop is None:
         return None
     plan = Plan.objects.get(pk=stop.route.plan_id)
