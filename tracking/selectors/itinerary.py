@@ -162,7 +162,8 @@ def _statement(vendor: str) -> str:
                                            WHERE s3.route_id = r2.id)) <= %s
               AND COALESCE(r2.end_time, (SELECT MAX(s3.planned_departure) FROM {table["s"]} s3
                                          WHERE s3.route_id = r2.id)) >= %s
-              AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN ({_placeholders(TO_SERVE)}))
+              AND EXISTS (SELECT 1 FROM {table["s"]} s2
+                          WHERE s2.route_id = r2.id AND s2.status IN ({_placeholders(TO_SERVE)}))
         )
         AND s.status IN ({_placeholders((*TO_SERVE, *VISITED))})
         ORDER BY p.date DESC, p.wave DESC, r.id DESC, s.sequence
