@@ -5,6 +5,7 @@ is present for validation failures and may carry `details` for domain errors.
 """
 
 import kombu.exceptions
+import psycopg_pool
 import redis
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -131,9 +132,38 @@ def redis_outage_headers() -> dict[str, str]:
     return {"Retry-After": str(REDIS_OUTAGE_RETRY_AFTER_SECONDS)}
 
 
-def api_exception_handler(exc, context):
+# --- The database's connection pool exhausted -------------------------------------------------
+# Every connection of this process's pool stayed busy for DATABASE_POOL_TIMEOUT: the server is
+# overloaded (a fleet of phones syncing at once after an outage), not broken. The client did
+# nothing wrong, so it gets 503 with a short Retry-After and retries, rather than a 500.
+DATABASE_BUSY_RETRY_AFTER_SECONDS = 2
+DATABASE_BUSY_MESSAGE = "The server is busy; try again in a moment."
+
+
+def is_database_busy(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, psycopg_pool.PoolTimeout):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def unavailable_answer(exc: BaseException | None) -> tuple[dict, dict[str, str]] | None:
+    """The 503 body and headers for a backing service that is down or saturated, else None."""
     if is_redis_outage(exc):
-        return Response(redis_outage_body(), status=503, headers=redis_outage_headers())
+        return redis_outage_body(), redis_outage_headers()
+    if is_database_busy(exc):
+        return (
+            error_body("service_busy", DATABASE_BUSY_MESSAGE),
+            {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_SECONDS)},
+        )
+    return None
+
+
+def api_exception_handler(exc, context):
+    if (unavailable := unavailable_answer(exc)) is not None:
+        body, headers = unavailable
+        return Response(body, status=503, headers=headers)
     if isinstance(exc, FieldValidationError):
         return Response(error_body(exc.code, exc.message, exc.errors), status=exc.status_code)
     if isinstance(exc, TooManyRequestsError):

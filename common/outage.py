@@ -1,9 +1,9 @@
-"""Redis unreachable: answer 503 with Retry-After, not an HTML 500.
+"""Redis unreachable, or the database's pool exhausted: answer 503 with Retry-After, not an HTML 500.
 
 The API's exception handler (common/errors.py) covers DRF views; this middleware covers what
 reaches the top from any other view: JSON under /api/, the branded templates/503.html elsewhere.
-Only errors that say Redis (cache, broker) cannot be reached are turned into 503; everything else
-still propagates.
+Only errors that say Redis (cache, broker) cannot be reached, or that no pooled database connection
+came free in time, are turned into 503; everything else still propagates.
 """
 
 import logging
@@ -12,20 +12,21 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
 
-from common.errors import is_redis_outage, redis_outage_body, redis_outage_headers
+from common.errors import unavailable_answer
 
 logger = logging.getLogger(__name__)
 
 
 class RedisOutageMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
-        if not is_redis_outage(exception):
+        if (unavailable := unavailable_answer(exception)) is None:
             return None
-        logger.warning("Redis unavailable during %s %s: %r", request.method, request.path, exception)
+        body, headers = unavailable
+        logger.warning("%s during %s %s: %r", body["message"], request.method, request.path, exception)
         if request.path.startswith("/api/"):
-            response = JsonResponse(redis_outage_body(), status=503)
+            response = JsonResponse(body, status=503)
         else:
             response = render(request, "503.html", status=503)
-        for name, value in redis_outage_headers().items():
+        for name, value in headers.items():
             response[name] = value
         return response
