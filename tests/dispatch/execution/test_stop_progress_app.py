@@ -42,7 +42,8 @@ def test_an_order_moved_through_the_order_api_moves_its_stop_with_the_times(
         order = order_transition(actor=dispatcher_actor, order=order, to_status="arrived")
 
     stop.refresh_from_db()
-    assert (stop.status, stop.arrival_source, stop.arrived_at) == ("arrived", "dispatcher", AT)
+    assert (stop.status, stop.arrival_source) == ("arrived", "dispatcher")
+    assert stop.arrived_at >= order.events.get(to_status="arrived").at
 
 
 def test_a_late_failed_event_leaves_the_stop_of_a_re_planned_order_alone(driver_actor, driver, make_stop, route):
