@@ -139,6 +139,7 @@ def test_an_order_cancelled_while_offline_is_rejected_and_stays_rejected(driver_
         "code": "order_cancelled",
         "message": f"Order {stop.order.merchant_reference} was cancelled; nothing was recorded for it.",
         "details": {"order_id": stop.order_id, "stop_id": stop.pk},
+        "stop": {"id": stop.pk, "status": "planned", "order_status": "cancelled"},
     }
     assert counts() == (before[0] + 1, *before[1:])
     assert action_apply(actor=driver_actor, driver=driver, action=action("c-1", "arrive", stop))["replayed"] is True
