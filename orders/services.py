@@ -288,14 +288,15 @@ def order_delivery_code_attempts_left(order: Order) -> int:
 def order_delivery_code_check(*, order: Order, code: str) -> Order:
     """Check the customer's one-time code; a wrong one counts, and the fifth wrong one locks it.
 
-    The count is committed before the refusal is raised (outside the block), so a caller that
-    turns the refusal into a rolled-back action still keeps the attempt: guessing stays capped.
+    The refusal is raised after the block, so the count stays whenever the caller's own
+    transaction commits (`stop_complete` raises it after its block too): guessing stays capped.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.delivery_code_attempts >= DELIVERY_CODE_MAX_ATTEMPTS:
             refusal: Exception | None = DeliveryCodeLocked()
-        elif order.delivery_code and secrets.compare_digest(order.delivery_code, str(code).strip()):
+        # Bytes: compare_digest refuses str with non-ASCII characters, and a typed code may have them.
+        elif order.delivery_code and secrets.compare_digest(order.delivery_code.encode(), str(code).strip().encode()):
             refusal = None
         else:
             order.delivery_code_attempts += 1

@@ -69,6 +69,15 @@ def test_a_wrong_code_at_completion_is_refused_but_counted(driver_actor, driver,
     assert (stop.status, stop.order.status, stop.order.delivery_code_attempts) == ("planned", "dispatched", 1)
 
 
+def test_a_code_with_other_characters_is_just_wrong(hub):
+    order = OrderFactory(hub=hub, delivery_code="123456")
+
+    with pytest.raises(DeliveryCodeWrong):
+        order_delivery_code_check(order=order, code="12345é")
+
+    assert Order.objects.get(pk=order.pk).delivery_code_attempts == 1
+
+
 def test_the_right_code_completes_and_is_recorded(driver_actor, driver, make_stop):
     stop = make_stop(proof_of_delivery=["one_time_code"], delivery_code="123456")
 
