@@ -1,10 +1,13 @@
 """POST /api/driver/proofs: a driver's signature or photo, checked by its content, stored once."""
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from dispatch.models import DeliveryProof
+from dispatch.models import DeliveryProof, Hub
+from tests.conftest import client_for
+from tests.factories.fleet import DriverFactory
 from tests.factories.proofs import dispatched_route, driver_for, image_bytes, upload
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +23,6 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def driver(hub, driver_user):
-    from tests.factories.fleet import DriverFactory
-
     return DriverFactory(home_hub=hub, user=driver_user, name="Mikko Nieminen")
 
 
@@ -60,11 +61,10 @@ def test_a_png_signature_is_stored_with_its_type_size_dimensions_and_digest(driv
         stop.order.organization,
     )
     assert (proof.width_px, proof.height_px) == (320, 120)
-    import hashlib
-
     assert proof.sha256 == hashlib.sha256(content).hexdigest()
     assert proof.captured_at.isoformat() == "2026-11-30T05:55:00+00:00"
-    assert proof.file.name.startswith("proofs/2026/11/30/") and proof.file.name.endswith(".png")
+    assert proof.file.name.startswith("proofs/2026/11/30/")
+    assert proof.file.name.endswith(".png")
     assert stored_files(media_root) == [Path(media_root) / proof.file.name]
     assert (Path(media_root) / proof.file.name).read_bytes() == content
 
@@ -153,12 +153,9 @@ def test_a_replayed_upload_answers_200_with_the_stored_proof_and_stores_nothing(
 
 
 def test_the_same_client_id_from_another_driver_is_another_proof(hub, driver_client, stop):
-    from rest_framework.test import APIClient
-
     other = driver_for(hub, "acme-driver-2")
     other_stop = dispatched_route(hub, other).stops.get()
-    other_client = APIClient()
-    other_client.force_authenticate(other.user)
+    other_client = client_for(other.user)
 
     mine = post(driver_client, stop, upload(image_bytes()))
     theirs = post(other_client, other_stop, upload(image_bytes()))
@@ -183,8 +180,6 @@ def test_another_drivers_stop_is_refused_and_nothing_is_stored(hub, driver_clien
 
 
 def test_a_stop_of_another_organization_is_unknown(driver_client, other_organization):
-    from dispatch.models import Hub
-
     other_hub = Hub.objects.create(
         organization=other_organization, code="x", name="X", address="X 1", lat=60.2, lng=24.9, timezone="UTC"
     )
