@@ -5,6 +5,8 @@ changed default applies to every order that named none, including those already 
 driver app, the completion check (dispatch.execution), the API and the tower all ask here.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from orders.models import Order, ProofOfDelivery
 
 # Besides the proof kinds an order may list, the organization's default may ask for the
@@ -14,6 +16,13 @@ CASH = "cash"
 # The order the requirements are listed in (the driver app shows them in this order).
 REQUIREMENTS = (*ProofOfDelivery.values, RECIPIENT_NAME, CASH)
 LISTABLE = frozenset(REQUIREMENTS) - {CASH}
+LABELS = {
+    ProofOfDelivery.SIGNATURE: _("Signature"),
+    ProofOfDelivery.PHOTO: _("Photo"),
+    ProofOfDelivery.ONE_TIME_CODE: _("One-time code"),
+    RECIPIENT_NAME: _("Recipient's name"),
+    CASH: _("Cash collected"),
+}
 
 
 def required_proofs(order: Order) -> list[str]:
@@ -24,3 +33,8 @@ def required_proofs(order: Order) -> list[str]:
     if order.cash_on_delivery:
         wanted.add(CASH)
     return [item for item in REQUIREMENTS if item in wanted]
+
+
+def required_proof_labels(order: Order) -> list[str]:
+    """`required_proofs` as people read them."""
+    return [str(LABELS[item]) for item in required_proofs(order)]
