@@ -37,6 +37,7 @@ ROW_FIELDS = (
     "proof_of_delivery",
     "cash_on_delivery",
     "instructions",
+    "access_code",
 )
 
 
