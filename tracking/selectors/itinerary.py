@@ -30,7 +30,7 @@ TO_SERVE = (StopStatus.PLANNED, StopStatus.EN_ROUTE, StopStatus.ARRIVED)
 VISITED = (StopStatus.DONE, StopStatus.FAILED)
 # The columns read per model, with the alias each table has in the statement below.
 COLUMNS = (
-    ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival")),
+    ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival", "arrived_at", "departed_at")),
     (
         "o",
         Order,
@@ -64,6 +64,7 @@ class Itinerary:
     stops: list[Stop]  # still to serve, in order, each with its order loaded
     last_done: Stop | None
     estimates: dict[int, StopEta | None] = field(default_factory=dict)  # current ETA per stop id
+    visited: list[Stop] = field(default_factory=list)  # done or failed, in order (the geofence's departures)
 
     @property
     def next_stop(self) -> Stop | None:
@@ -89,7 +90,7 @@ def driver_itinerary(driver, *, now: dt.datetime | None = None) -> Itinerary | N
         stops.append(stop)
     done = [stop for stop in stops if stop.status in VISITED]
     to_go = [stop for stop in stops if stop.status in TO_SERVE]
-    return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates)
+    return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates, visited=done)
 
 
 def _rows_of_todays_route(rows: list[dict], now: dt.datetime) -> list[dict]:
@@ -162,7 +163,8 @@ def _statement(vendor: str) -> str:
                                            WHERE s3.route_id = r2.id)) <= %s
               AND COALESCE(r2.end_time, (SELECT MAX(s3.planned_departure) FROM {table["s"]} s3
                                          WHERE s3.route_id = r2.id)) >= %s
-              AND EXISTS (SELECT 1 FROM {table["s"]} s2 WHERE s2.route_id = r2.id AND s2.status IN ({_placeholders(TO_SERVE)}))
+              AND EXISTS (SELECT 1 FROM {table["s"]} s2
+                          WHERE s2.route_id = r2.id AND s2.status IN ({_placeholders(TO_SERVE)}))
         )
         AND s.status IN ({_placeholders((*TO_SERVE, *VISITED))})
         ORDER BY p.date DESC, p.wave DESC, r.id DESC, s.sequence
