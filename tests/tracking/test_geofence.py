@@ -14,7 +14,8 @@ from common import clock, realtime
 from common.realtime import tower_group, tracking_group
 from dispatch.execution.services.stops import stop_arrive, stop_complete
 from dispatch.models import ArrivalSource, Stop, StopEvent, StopStatus
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
+from tracking.models import DriverPosition
 from tracking.services.geofence import Fix, Place, arrival, departure
 from tracking.services.positions import position_receive
 
@@ -211,6 +212,20 @@ def test_a_stop_arrived_by_a_tap_is_not_arrived_again(driver_client, stop_a, dri
     assert (stop_a.status, stop_a.arrival_source, stop_a.arrived_at) == (StopStatus.ARRIVED, "driver", tapped)
     assert StopEvent.objects.filter(stop=stop_a, kind="stop_arrived").count() == 1
     assert OrderEvent.objects.filter(order=stop_a.order, kind="order_arrived").count() == 1
+
+
+def test_a_refused_arrival_leaves_the_position_recorded_and_nothing_else(driver_client, stop_a):
+    """The order was cancelled while its stop stayed on the route: the stay changes nothing."""
+    Order.objects.filter(pk=stop_a.order_id).update(status="cancelled")
+    end = clock.now().replace(microsecond=0)
+
+    stand(driver_client, end)
+
+    stop_a.refresh_from_db()
+    stop_a.order.refresh_from_db()
+    assert (stop_a.status, stop_a.arrived_at, stop_a.order.status) == (StopStatus.PLANNED, None, "cancelled")
+    assert not StopEvent.objects.filter(stop=stop_a).exists()
+    assert DriverPosition.objects.filter(driver__user__username="acme-driver").count() == 13
 
 
 def test_the_driver_may_stop_at_another_stop_than_the_next(driver_client, route):

@@ -30,13 +30,14 @@ Cost, on the hottest path of live tracking (every fix of every driver, bench/tra
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from common.errors import DomainError
-from common.geo import haversine_m
+from common.geo import EARTH_RADIUS_M, haversine_m
 from dispatch.execution.services.stops import stop_arrive, stop_departed
 from dispatch.models import ArrivalSource, Stop, StopStatus
 from tracking.models import DriverPosition
@@ -45,10 +46,11 @@ from tracking.selectors.itinerary import Itinerary
 logger = logging.getLogger(__name__)
 # A fix whose accuracy radius is wider than this says nothing about which door the driver is at.
 MAX_ACCURACY_M = 100.0
-OPEN = (StopStatus.PLANNED, StopStatus.EN_ROUTE)
+OPEN = frozenset({StopStatus.PLANNED.value, StopStatus.EN_ROUTE.value})
 # Stops the driver has been at and may leave: the tap or the geofence recorded the arrival.
-LEFT_FROM = (StopStatus.ARRIVED, StopStatus.DONE, StopStatus.FAILED)
+LEFT_FROM = frozenset({StopStatus.ARRIVED.value, StopStatus.DONE.value, StopStatus.FAILED.value})
 DEPARTURE_FACTOR = 2
+M_PER_DEGREE_OF_LATITUDE = EARTH_RADIUS_M * math.pi / 180
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,14 @@ def usable(fix: Fix) -> bool:
 
 def _distance_m(fix: Fix, place: Place) -> float:
     return haversine_m(fix.lat, fix.lng, place.lat, place.lng)
+
+
+def _within(fix: Fix, lat: float, lng: float, metres: float) -> bool:
+    """Within `metres`; the difference in latitude alone (a lower bound of the distance) rules out
+    most stops of a route without the exact distance."""
+    if abs(lat - fix.lat) * M_PER_DEGREE_OF_LATITUDE > metres:
+        return False
+    return haversine_m(fix.lat, fix.lng, lat, lng) <= metres
 
 
 def arrival(
@@ -130,8 +140,13 @@ def departure(fixes: Sequence[Fix], place: Place, *, radius_m: float, since: dt.
 # --- On the positions path ----------------------------------------------------------------------
 
 
+def _point(stop: Stop) -> tuple[float, float]:
+    order = stop.order
+    return order.lat, order.lng
+
+
 def _place(stop: Stop) -> Place:
-    return Place(stop_id=stop.pk, lat=stop.order.lat, lng=stop.order.lng)
+    return Place(stop.pk, *_point(stop))
 
 
 def _fix(position: DriverPosition) -> Fix:
@@ -173,11 +188,11 @@ def geofence_apply(*, driver, itinerary: Itinerary | None, positions: Sequence[D
             moved += _applied(
                 stop_departed, stop=stop, at=left.at, lat=left.lat, lng=left.lng, accuracy_m=left.accuracy_m
             )
-    open_stops = [stop for stop in itinerary.stops if stop.status in OPEN]
-    places = [_place(stop) for stop in open_stops]
     newest = fixes[-1]
-    if not any(_distance_m(newest, place) <= radius_m for place in places):
+    open_stops = [stop for stop in itinerary.stops if stop.status in OPEN]
+    if not any(_within(newest, *_point(stop), radius_m) for stop in open_stops):
         return moved  # the usual fix: driving between stops, no statement
+    places = [_place(stop) for stop in open_stops]
     next_stop = itinerary.next_stop
     preferred = next_stop.pk if next_stop is not None and next_stop.status in OPEN else None
     stayed = arrival(
