@@ -154,11 +154,16 @@ def _run(actor: Actor, driver: Driver, data: dict, record: DriverAction) -> dict
             }
         stop = _stop(driver, data["stop_id"])
         record.stop, record.route_id = stop, stop.route_id
+        _stop_check(driver, stop)
         stop = _stop_action(actor, driver, data, stop, fix, record)
         return {"client_id": client_id, "outcome": ActionOutcome.APPLIED, "replayed": False, "stop": _stop_state(stop)}
     except DomainError as refusal:
         record.outcome = ActionOutcome.REJECTED
-        return _rejected(client_id, refusal)
+        result = _rejected(client_id, refusal)
+        if record.stop_id is not None:
+            # What the stop is now, so the app shows it beside the refusal (a cancelled order).
+            result["stop"] = _stop_state(Stop.objects.select_related("order").get(pk=record.stop_id))
+        return result
 
 
 def _route(driver: Driver, data: dict) -> Route:
@@ -176,10 +181,14 @@ def _shift(actor: Actor, data: dict, route: Route, fix: dict) -> Route:
 
 
 def _stop(driver: Driver, stop_id: int) -> Stop:
-    """The stop as the driver's phone knows it; the services check the same again under lock."""
+    """The stop as the driver's phone knows it; the services check `_stop_check` again under lock."""
     stop = stop_for_organization(organization_id=driver.organization_id, stop_id=stop_id)
     if stop is None:
         raise NotFoundError("No such stop.", code="stop_not_found", details={"stop_id": stop_id})
+    return stop
+
+
+def _stop_check(driver: Driver, stop: Stop) -> None:
     if stop.order.status == OrderStatus.CANCELLED:
         raise OrderCancelled(
             f"Order {stop.order.merchant_reference} was cancelled; nothing was recorded for it.",
@@ -190,7 +199,6 @@ def _stop(driver: Driver, stop_id: int) -> Stop:
             f"The stop for order {stop.order.merchant_reference} was moved off your route; nothing was recorded.",
             details={"order_id": stop.order_id, "stop_id": stop.pk},
         )
-    return stop
 
 
 def _stop_action(actor: Actor, driver: Driver, data: dict, stop: Stop, fix: dict, record: DriverAction) -> Stop:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from common.errors import FieldValidationError
 from dispatch.execution.errors import OrderCancelled, ProofRequired, RouteNotDispatched, StopReassigned
 from dispatch.execution.services import stops as execution
 from dispatch.models import DeliveryProof, Route, Stop, StopEvent, StopStatus
@@ -226,7 +227,7 @@ def test_skip_fails_the_order_without_counting_an_attempt(driver_actor, driver, 
 def test_other_needs_a_note(driver_actor, driver, make_stop, service):
     stop = make_stop()
 
-    with pytest.raises(Exception) as refusal:
+    with pytest.raises(FieldValidationError) as refusal:
         service(actor=driver_actor, stop=stop, at=AT, reason="other", driver=driver)
 
     assert (refusal.value.code, refusal.value.errors) == (
