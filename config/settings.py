@@ -404,6 +404,10 @@ WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES = int(os.environ.get("WAYPOINT_ROUTE_ACTIVE_
 WAYPOINT_TRACKING_LINK_TTL_HOURS = int(os.environ.get("WAYPOINT_TRACKING_LINK_TTL_HOURS", "72"))
 # The customer sees the driver's position only within this distance of their stop (else only the ETA).
 WAYPOINT_TRACKING_DRIVER_RADIUS_M = int(os.environ.get("WAYPOINT_TRACKING_DRIVER_RADIUS_M", "2000"))
+# Issue 13: a driver staying this close to an open stop for this long is marked arrived there (no
+# tap needed); seen beyond twice the radius afterwards, the driver has left it (tracking/services/geofence.py).
+WAYPOINT_GEOFENCE_RADIUS_M = int(os.environ.get("WAYPOINT_GEOFENCE_RADIUS_M", "50"))
+WAYPOINT_GEOFENCE_DWELL_S = int(os.environ.get("WAYPOINT_GEOFENCE_DWELL_S", "60"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------
 # "offline" (default) uses merchant coordinates, the local gazetteer and GeoNames place centroids;

@@ -30,7 +30,7 @@ TO_SERVE = (StopStatus.PLANNED, StopStatus.EN_ROUTE, StopStatus.ARRIVED)
 VISITED = (StopStatus.DONE, StopStatus.FAILED)
 # The columns read per model, with the alias each table has in the statement below.
 COLUMNS = (
-    ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival")),
+    ("s", Stop, ("id", "route_id", "order_id", "sequence", "status", "planned_arrival", "arrived_at", "departed_at")),
     (
         "o",
         Order,
@@ -64,6 +64,7 @@ class Itinerary:
     stops: list[Stop]  # still to serve, in order, each with its order loaded
     last_done: Stop | None
     estimates: dict[int, StopEta | None] = field(default_factory=dict)  # current ETA per stop id
+    visited: list[Stop] = field(default_factory=list)  # done or failed, in order (the geofence's departures)
 
     @property
     def next_stop(self) -> Stop | None:
@@ -89,7 +90,7 @@ def driver_itinerary(driver, *, now: dt.datetime | None = None) -> Itinerary | N
         stops.append(stop)
     done = [stop for stop in stops if stop.status in VISITED]
     to_go = [stop for stop in stops if stop.status in TO_SERVE]
-    return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates)
+    return Itinerary(route=route, stops=to_go, last_done=done[-1] if done else None, estimates=estimates, visited=done)
 
 
 def _rows_of_todays_route(rows: list[dict], now: dt.datetime) -> list[dict]:

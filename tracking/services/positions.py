@@ -8,6 +8,7 @@ The organization's control tower and the hub's dispatch board see every driver; 
 tracking page sees the driver only while the driver is heading to that customer's stop and is
 within WAYPOINT_TRACKING_DRIVER_RADIUS_M of it (privacy), and only a first name and a point.
 ETA changes go to the same audiences, each tracking page getting only its own window.
+A driver staying at a stop, or leaving it, is marked arrived or departed (tracking/services/geofence.py).
 """
 
 import datetime as dt
@@ -28,6 +29,7 @@ from tracking.payloads import CLOSED_STATUSES, customer_driver, driver_position_
 from tracking.selectors.itinerary import driver_itinerary
 from tracking.selectors.tracking_page import driver_near_stop
 from tracking.services.eta import etas_update
+from tracking.services.geofence import geofence_apply
 from tracking.services.kpis import kpis_publish
 
 MAX_FUTURE = dt.timedelta(minutes=2)
@@ -154,6 +156,9 @@ def position_receive(*, driver, fixes: list[dict]) -> BatchResult:
                 messages += _eta_messages(driver.organization_id, changed, closed)
                 lateness_changed = any(c["late"] != late_before[c["stop_id"]] for c in changed)
                 _kpis_refresh_soon(driver.organization_id, urgent=lateness_changed)
+        # Arrived or left without a tap: the order's new status reaches the tower and its page
+        # through the order's status events, after commit like the rest.
+        geofence_apply(driver=driver, itinerary=itinerary, positions=result.accepted)
         publish_batched_on_commit(messages)
     return result
 
