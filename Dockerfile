@@ -5,6 +5,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir . && pip uninstall -y waypoint
 COPY . .
+RUN python bin/vendor_frontend.py
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home waypoint && mkdir -p /app/var && chown waypoint /app/var
 USER waypoint

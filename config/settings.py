@@ -275,6 +275,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Leaflet comes from the XStatic-Leaflet PyPI package: no CDN, nothing vendored in the repo.
     ("vendor/leaflet", xstatic_leaflet.BASE_DIR),
+    # The npm packages of package.json's `dependencies` (signature_pad, idb): bin/vendor_frontend.py,
+    # run by `make install`, unpacks them from the registry into var/vendor/<name>/.
+    ("vendor", BASE_DIR / "var" / "vendor"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
