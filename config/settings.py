@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language follows the browser's Accept-Language (English unless it asks for Finnish).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -264,6 +266,8 @@ WAYPOINT_SOCKET_RECHECK_SECONDS = float(os.environ.get("WAYPOINT_SOCKET_RECHECK_
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fi", "Suomi")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -369,6 +373,8 @@ WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES = int(os.environ.get("WAYPOINT_ROUTE_ACTIVE_
 # A tracking link answers 410 this long after its order ended (delivered, failed, cancelled, returned).
 WAYPOINT_TRACKING_LINK_TTL_HOURS = int(os.environ.get("WAYPOINT_TRACKING_LINK_TTL_HOURS", "72"))
 # The customer sees the driver's position only within this distance of their stop (else only the ETA).
+# The driver app sends the phone's position over the driver socket at most this often while on shift.
+WAYPOINT_DRIVER_POSITION_INTERVAL_S = float(os.environ.get("WAYPOINT_DRIVER_POSITION_INTERVAL_S", "15"))
 WAYPOINT_TRACKING_DRIVER_RADIUS_M = int(os.environ.get("WAYPOINT_TRACKING_DRIVER_RADIUS_M", "2000"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------
