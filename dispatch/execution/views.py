@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -38,6 +39,19 @@ SHELL_STATIC = (
     "vendor/signature_pad/dist/signature_pad.js",
 )
 DEFAULT_POSITION_INTERVAL_S = 15
+# FailureReason's labels, marked here so that makemessages keeps them in the catalogue; the model
+# stays untranslated (the API and analytics use its values). A test checks both lists agree.
+FAILURE_REASON_LABELS = (
+    gettext_noop("Customer not at home"),
+    gettext_noop("Address wrong or not found"),
+    gettext_noop("Refused by the recipient"),
+    gettext_noop("Parcel damaged"),
+    gettext_noop("No safe place to leave it"),
+    gettext_noop("Access restricted"),
+    gettext_noop("Out of time"),
+    gettext_noop("Vehicle issue"),
+    gettext_noop("Other"),
+)
 
 
 def position_interval_s() -> float:
@@ -118,6 +132,12 @@ def app_strings() -> dict[str, str]:
     }
 
 
+def _driver_time_zone(request) -> str:
+    """Times on the phone are the driver's home hub's (the route's), else the organization's."""
+    driver = getattr(request.user, "driver_profile", None)
+    return driver.home_hub.timezone if driver is not None else request.actor.organization.timezone
+
+
 @organization_page(roles=page_roles("driver-app"))
 def driver_app(request):
     config = {
@@ -134,6 +154,7 @@ def driver_app(request):
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
         "basemapUrl": reverse("map-basemap"),
         "user": request.user.pk,
+        "timeZone": _driver_time_zone(request),
     }
     context = {
         "config": config,

@@ -119,7 +119,8 @@ function renderStatus() {
 }
 
 function clock(iso) {
-  return iso ? formatClock(iso, state.today.route.hub.tz || undefined) : "–";
+  const hub = state.today.route.hub;
+  return formatClock(iso, (hub && hub.timezone) || config.timeZone);
 }
 
 function proofLabel(kind) {
