@@ -92,7 +92,7 @@ def app_strings() -> dict[str, str]:
         "end_shift": _("End shift"),
         "vehicle_ok": _("Vehicle checked and OK"),
         "vehicle_notes": _("Vehicle notes"),
-        "parcels_loaded": _("All parcels loaded"),
+        "parcels_loaded": _("Parcels loaded"),
         "shift_started": _("Shift started"),
         "shift_ended": _("Shift ended"),
         "depart": _("Depart to stop"),

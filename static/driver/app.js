@@ -267,8 +267,8 @@ function drawMap(v) {
 
 // --- Recording actions -----------------------------------------------------------------------
 
-async function act(kind, { stopId = null, payload = {}, proofs = [] } = {}) {
-  await queue.record(user, { kind, stopId, payload, position: state.position, proofs });
+async function act(kind, { stopId = null, routeId = null, payload = {}, proofs = [] } = {}) {
+  await queue.record(user, { kind, stopId, routeId, payload, position: state.position, proofs });
   await refreshActions();
   requestSync();
   trySync();
@@ -316,13 +316,19 @@ function stopById(id) {
 }
 
 async function startShift() {
-  const form = await openDialog("shift-dialog");
+  const v = view();
+  const form = await openDialog("shift-dialog", (dialog) => {
+    const loaded = v.stops.reduce((sum, stop) => sum + (stop.order.load_parcels || 0), 0);
+    $("[name=parcels_loaded]", dialog).value = String(loaded);
+  });
   if (!form) return;
+  const parcels = form.elements.parcels_loaded.value;
   await act("start_shift", {
+    routeId: v.route.id,
     payload: {
       vehicle_ok: form.elements.vehicle_ok.checked,
       vehicle_notes: form.elements.vehicle_notes.value,
-      parcels_loaded: form.elements.parcels_loaded.checked,
+      parcels_loaded: parcels === "" ? null : Number(parcels),
     },
   });
   startPositions();
@@ -457,7 +463,7 @@ root.addEventListener("click", (event) => {
   }
   const kind = button.dataset.act;
   if (kind === "start_shift") startShift();
-  else if (kind === "end_shift") act("end_shift").then(stopPositions);
+  else if (kind === "end_shift") act("end_shift", { routeId: view().route.id }).then(stopPositions);
   else if (kind === "complete") complete(stop);
   else if (kind === "pickup") pickup(stop);
   else if (kind === "fail") fail(stop);

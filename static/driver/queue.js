@@ -59,13 +59,14 @@ export async function loadToday(user) {
 // --- Recording -------------------------------------------------------------------------------
 
 // Writes one action locally and returns it; `proofs` are {client_id, kind, blob} stored with it.
-export async function record(user, { kind, stopId = null, payload = {}, position = null, proofs = [] }) {
+export async function record(user, { kind, stopId = null, routeId = null, payload = {}, position = null, proofs = [] }) {
   const database = await db();
   const action = {
     user,
     client_id: newId(),
     kind,
     stop_id: stopId,
+    route_id: routeId,
     device_at: new Date().toISOString(),
     lat: position ? position.lat : null,
     lng: position ? position.lng : null,
@@ -156,6 +157,7 @@ async function sendActions(database, session) {
       actions: pending.map((a) => {
         const item = { client_id: a.client_id, kind: a.kind, device_at: a.device_at, payload: a.payload };
         if (a.stop_id != null) item.stop_id = a.stop_id;
+        if (a.route_id != null) item.route_id = a.route_id;
         if (a.lat != null) Object.assign(item, { lat: a.lat, lng: a.lng, accuracy_m: a.accuracy_m });
         return item;
       }),
