@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("dispatch.planning.urls")),
     path("", include("dispatch.forecast.urls")),
     path("", include("dispatch.execution.urls")),
+    path("", include("dispatch.execution.urls_proof_files")),
 ]
