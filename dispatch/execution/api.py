@@ -40,7 +40,8 @@ STOP_ERRORS = {
 class DriverApi(OrganizationApi):
     """The signed-in driver's own endpoints."""
 
-    allowed_roles = frozenset({Role.DRIVER})
+    # Drivers are outside WRITE_ROLES (they cannot edit orders), yet their own app writes here.
+    allowed_roles = write_roles = frozenset({Role.DRIVER})
     api_keys_allowed = False
     api_key_refusal = "The driver app is used with the driver's own sign-in, not API keys."
     pagination_class = None

@@ -126,7 +126,7 @@ def app_strings() -> dict[str, str]:
         "proof_photo": _("photo"),
         "proof_one_time_code": _("one-time code"),
         "proof_recipient_name": _("recipient's name"),
-        "proof_cash": _("cash"),
+        "proof_cash_collected": _("cash"),
         "delivery": _("Delivery"),
         "pickup_stop": _("Pickup"),
     }
