@@ -58,8 +58,9 @@ async function loadToday() {
     }
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     state.today = await response.json();
-    state.stale = false;
-    await queue.saveToday(user, state.today);
+    // The service worker answers with its saved copy when the network is down.
+    state.stale = response.headers.get("X-Waypoint-Offline-Copy") === "1";
+    if (!state.stale) await queue.saveToday(user, state.today);
   } catch {
     state.today = await queue.loadToday(user);
     state.stale = true;

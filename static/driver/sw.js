@@ -34,8 +34,11 @@ async function networkFirst(request, cacheKey) {
     return response;
   } catch (error) {
     const cached = await cache.match(cacheKey);
-    if (cached) return cached;
-    throw error;
+    if (!cached) throw error;
+    // Marked, so the app can say it shows the copy saved on the phone.
+    const headers = new Headers(cached.headers);
+    headers.set("X-Waypoint-Offline-Copy", "1");
+    return new Response(cached.body, { status: cached.status, statusText: cached.statusText, headers });
   }
 }
 

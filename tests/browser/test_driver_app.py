@@ -63,7 +63,6 @@ def _draw_signature(page: Page) -> None:
 def test_a_driver_completes_a_stop_offline_and_it_syncs_once(asgi_server, page: Page, route, driver_user):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("response", lambda r: r.status >= 400 and print("DEBUG", r.status, r.url, r.text()))
     # The phone's clock is the suite's, so the times it records are the server's day.
     page.clock.install(time=START)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -104,7 +103,8 @@ def test_a_driver_completes_a_stop_offline_and_it_syncs_once(asgi_server, page: 
     assert Stop.objects.get(pk=first.pk).status == "planned"
 
     page.reload()
-    expect(page.get_by_test_id("banner")).to_contain_text("Offline")
+    expect(page.get_by_test_id("net-status")).to_have_text("Offline")
+    expect(page.get_by_test_id("banner")).to_contain_text("showing the route saved on this phone")
     expect(page.get_by_test_id("unsynced-count")).to_have_text("2")
     expect(page.get_by_test_id("done-count")).to_have_text("1")
     expect(page.locator(f'[data-stop-id="{first.pk}"]')).to_contain_text("waiting to sync")
@@ -112,7 +112,6 @@ def test_a_driver_completes_a_stop_offline_and_it_syncs_once(asgi_server, page: 
     page.context.set_offline(False)
     expect(page.get_by_test_id("unsynced-count")).to_have_text("0")
     expect(page.get_by_test_id("net-status")).to_have_text("Online")
-    expect(page.get_by_test_id("banner")).to_be_hidden()
 
     first.refresh_from_db()
     assert (first.status, first.recipient_name) == ("done", "Aino")
@@ -123,5 +122,16 @@ def test_a_driver_completes_a_stop_offline_and_it_syncs_once(asgi_server, page: 
     ]
     proof = DeliveryProof.objects.get(stop=first)
     assert (proof.kind, proof.content_type) == ("signature", "image/png")
+    assert Stop.objects.get(pk=second.pk).status == "planned"
+
+    # The second order is cancelled at the office: the driver's arrival is refused and says so.
+    Order.objects.filter(pk=second.order_id).update(status="cancelled")
+    page.get_by_test_id("next-stop").get_by_role("button", name="Arrived").click()
+    rejection = page.locator(f'[data-stop-id="{second.pk}"]').get_by_test_id("stop-rejection")
+    expect(rejection).to_contain_text("order_cancelled")
+    expect(page.get_by_test_id("unsynced-count")).to_have_text("0")
+    refused = DriverAction.objects.filter(outcome="rejected")
+    assert [(a.kind, a.response["code"]) for a in refused] == [("arrive", "order_cancelled")]
+    assert DriverAction.objects.count() == 4  # start_shift, arrive, complete, the refused arrive
     assert Stop.objects.get(pk=second.pk).status == "planned"
     assert errors == []
