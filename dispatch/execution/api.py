@@ -5,6 +5,7 @@ Drivers act on their own routes; dispatchers and admins may record a single acti
 door (403 `transition_not_permitted`, as for orders).
 """
 
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
