@@ -530,9 +530,12 @@ function openSocket() {
   });
 }
 
+let lastShared = null;
+
 async function sharePosition() {
   const fix = state.position;
-  if (!fix) return;
+  if (!fix || fix === lastShared) return; // no new fix since the last one sent
+  lastShared = fix;
   const message = { recorded_at: fix.recorded_at, lat: fix.lat, lng: fix.lng, accuracy_m: fix.accuracy_m,
     speed_mps: fix.speed_mps, heading_deg: fix.heading_deg };
   if (navigator.onLine && socket && socket.readyState === WebSocket.OPEN) {
@@ -547,7 +550,8 @@ function startPositions() {
   if (watchId != null || !navigator.geolocation) return;
   watchId = navigator.geolocation.watchPosition((p) => {
     state.position = {
-      recorded_at: new Date(p.timestamp).toISOString(), lat: p.coords.latitude, lng: p.coords.longitude,
+      // The phone's one clock, as for the actions (the fix arrives as it is taken).
+      recorded_at: new Date().toISOString(), lat: p.coords.latitude, lng: p.coords.longitude,
       accuracy_m: p.coords.accuracy, speed_mps: p.coords.speed, heading_deg: p.coords.heading,
     };
   }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });

@@ -10,6 +10,7 @@ from dispatch.models import DeliveryProof, DriverAction, Stop
 from orders.models import Order
 from tests.clock import START, TODAY, at
 from tests.factories.fleet import DriverFactory, OrderFactory, PlanFactory, RouteFactory, StopFactory
+from tracking.models import DriverPosition
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,3 +136,54 @@ def test_a_driver_completes_a_stop_offline_and_it_syncs_once(asgi_server, page: 
     assert DriverAction.objects.count() == 4  # start_shift, arrive, complete, the refused arrive
     assert Stop.objects.get(pk=second.pk).status == "planned"
     assert errors == []
+
+
+def _until(page: Page, condition) -> None:
+    """Wait for a server-side condition the page brings about (the page's own timers send)."""
+    for _ in range(100):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the condition never held")
+
+
+def test_positions_go_over_the_socket_on_shift_and_are_queued_offline(
+    asgi_server, browser, route, driver_user, settings
+):
+    settings.WAYPOINT_DRIVER_POSITION_INTERVAL_S = 0.2
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        geolocation={"latitude": 60.1699, "longitude": 24.9384, "accuracy": 8},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.clock.install(time=START)
+    driver = route.driver
+    _sign_in(page, asgi_server, driver_user)
+    expect(page.get_by_test_id("stop")).to_have_count(2)
+    assert DriverPosition.objects.filter(driver=driver).count() == 0  # not before the shift
+
+    page.get_by_role("button", name="Start shift").click()
+    page.get_by_test_id("shift-dialog").get_by_role("button", name="Start shift").click()
+    _until(page, lambda: DriverPosition.objects.filter(driver=driver, lat=60.1699).exists())
+
+    context.set_offline(True)
+    context.set_geolocation({"latitude": 60.1720, "longitude": 24.9410, "accuracy": 8})
+    page.wait_for_function(
+        """async () => {
+            const queue = await import("/static/driver/queue.js");
+            const queued = await (await queue.db()).getAll("positions");
+            return queued.some((fix) => fix.lat === 60.172);
+        }"""
+    )
+    assert not DriverPosition.objects.filter(driver=driver, lat=60.172).exists()
+
+    context.set_offline(False)
+    _until(page, lambda: DriverPosition.objects.filter(driver=driver, lat=60.172).exists())
+    page.wait_for_function(
+        """async () => {
+            const queue = await import("/static/driver/queue.js");
+            return (await (await queue.db()).getAll("positions")).length === 0;
+        }"""
+    )
+    context.close()
