@@ -186,6 +186,17 @@ def manifest(request):
     return JsonResponse(body, content_type="application/manifest+json")
 
 
+def _shell_urls() -> list[str]:
+    """The shell's static URLs; with hashed names (production) the plain names too, which the
+    modules' own relative imports (`../vendor/idb/...`) ask for."""
+    urls = []
+    for name in SHELL_STATIC:
+        for url in (static(name), f"{settings.STATIC_URL}{name}"):
+            if url not in urls:
+                urls.append(url)
+    return urls
+
+
 @cache
 def _worker_source() -> str:
     """static/driver/sw.js, preceded by the shell to cache and a version that changes with any of it.
@@ -202,7 +213,7 @@ def _worker_source() -> str:
         source = file.read()
     config = {
         "version": digest.hexdigest()[:16],
-        "shell": [reverse("driver-app"), reverse("driver-manifest"), *(static(name) for name in SHELL_STATIC)],
+        "shell": [reverse("driver-app"), reverse("driver-manifest"), *_shell_urls()],
         "todayUrl": "/api/driver/today",
     }
     # The worker lives at /driver/sw.js (for its scope), so its import of the queue names the
