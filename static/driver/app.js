@@ -281,12 +281,15 @@ function requestSync() {
     .catch(() => {}); // Background Sync is optional: the page retries by itself
 }
 
-function openDialog(id, prepare) {
+function openDialog(id, prepare, check) {
   const dialog = byTest(id);
   const form = $("form", dialog);
   form.reset();
-  if (prepare) prepare(dialog);
-  dialog.showModal();
+  form.onsubmit = null;
+  dialog.returnValue = ""; // else Escape would return the previous "ok"
+  dialog.showModal(); // first, so that prepare() measures laid-out elements (the signature canvas)
+  if (prepare) prepare(dialog, form);
+  if (check) form.onsubmit = check;
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok" ? form : null), { once: true });
   });
@@ -347,21 +350,24 @@ async function complete(stop) {
       field.hidden = !shown;
     }
     const canvas = $("canvas", dialog);
+    // The canvas's pixels match its size on screen (sharp on high-density screens).
     const ratio = Math.max(window.devicePixelRatio || 1, 1);
-    canvas.width = canvas.offsetWidth * ratio || 300;
-    canvas.height = canvas.offsetHeight * ratio || 160;
+    canvas.width = canvas.offsetWidth * ratio;
+    canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext("2d").scale(ratio, ratio);
     if (!signaturePad) signaturePad = new SignaturePad(canvas, { penColor: "#000", backgroundColor: "#fff" });
     signaturePad.clear();
+  }, (event) => {
+    if (event.submitter?.value === "ok" && required.has("signature") && signaturePad.isEmpty()) {
+      event.preventDefault(); // the dialog stays open with what was typed
+      error.textContent = T.missing_signature;
+      error.hidden = false;
+    }
   });
   if (!form) return;
   const proofs = [];
   const payload = {};
   if (required.has("signature")) {
-    if (signaturePad.isEmpty()) {
-      showBanner(T.missing_signature);
-      return;
-    }
     const blob = await (await fetch(signaturePad.toDataURL("image/png"))).blob();
     const proof = { client_id: queue.newId(), kind: "signature", blob };
     proofs.push(proof);
@@ -380,6 +386,11 @@ async function fail(stop) {
   const form = await openDialog("fail-dialog", (dialog) => {
     const select = $("select", dialog);
     select.innerHTML = REASONS.map((r) => `<option value="${esc(r.value)}">${esc(r.label)}</option>`).join("");
+  }, (event) => {
+    const form = event.target;
+    // The server asks what happened when the reason is "other": the note is then required.
+    form.elements.note.required = form.elements.reason.value === "other";
+    if (event.submitter?.value === "ok" && !form.reportValidity()) event.preventDefault();
   });
   if (!form) return;
   const photos = await photoProofs(form.elements.photo);
@@ -519,31 +530,49 @@ window.addEventListener("offline", () => setOnline(false));
 let watchId = null;
 let positionTimer = null;
 let socket = null;
+let inFlight = null; // {ref, seqs} of the positions message awaiting its ack
 
+// Every fix is queued first (IndexedDB) and leaves the queue only when the server acknowledged
+// it, over the socket (an `ack` per message) or in a REST batch on reconnect.
 function openSocket() {
   if (socket && socket.readyState <= WebSocket.OPEN) return;
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${window.location.host}${config.socketPath}`);
   socket.addEventListener("open", () => queue.sendPositions(session()).catch(() => {}));
+  socket.addEventListener("message", async (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "ack" && inFlight && message.ref === inFlight.ref) {
+      const done = inFlight;
+      inFlight = null;
+      await queue.forgetPositions(done.seqs);
+    } else if (message.type === "error") {
+      inFlight = null; // kept queued: sent again at the next tick
+    }
+  });
   socket.addEventListener("close", () => {
     socket = null;
+    inFlight = null;
   });
 }
 
-let lastShared = null;
+let lastQueued = null;
 
 async function sharePosition() {
   const fix = state.position;
-  if (!fix || fix === lastShared) return; // no new fix since the last one sent
-  lastShared = fix;
-  const message = { recorded_at: fix.recorded_at, lat: fix.lat, lng: fix.lng, accuracy_m: fix.accuracy_m,
-    speed_mps: fix.speed_mps, heading_deg: fix.heading_deg };
-  if (navigator.onLine && socket && socket.readyState === WebSocket.OPEN) {
-    socket.send(JSON.stringify({ type: "position", ref: fix.recorded_at, ...message }));
-  } else {
-    await queue.recordPosition(user, message);
-    if (navigator.onLine) openSocket();
+  if (fix && fix !== lastQueued) {
+    lastQueued = fix;
+    await queue.recordPosition(user, fix);
   }
+  if (!navigator.onLine) return;
+  if (!socket || socket.readyState !== WebSocket.OPEN) {
+    openSocket();
+    return;
+  }
+  if (inFlight) return;
+  const queued = await queue.queuedPositions(user);
+  if (!queued.length) return;
+  inFlight = { ref: queue.newId(), seqs: queued.map((p) => p.seq) };
+  socket.send(JSON.stringify({ type: "positions", ref: inFlight.ref, positions: queued.map(queue.fixOf) }));
 }
 
 function startPositions() {

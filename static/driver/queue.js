@@ -177,18 +177,32 @@ async function sendActions(database, session) {
   }
 }
 
+// The fix as the server's protocol takes it (tracking/serializers.py FixSerializer).
+export function fixOf({ recorded_at, lat, lng, accuracy_m, speed_mps, heading_deg }) {
+  return { recorded_at, lat, lng, accuracy_m, speed_mps, heading_deg };
+}
+
+// The oldest queued fixes, at most one socket message's worth.
+export async function queuedPositions(user) {
+  const all = await (await db()).getAll("positions");
+  return all.filter((p) => p.user === user).slice(0, POSITION_BATCH);
+}
+
+export async function forgetPositions(seqs) {
+  const tx = (await db()).transaction("positions", "readwrite");
+  for (const seq of seqs) await tx.store.delete(seq);
+  await tx.done;
+}
+
+// The REST fallback: every queued fix in batches; an answered batch leaves the queue (fixes the
+// server refused are refused for good, duplicates had been recorded already).
 export async function sendPositions(session) {
-  const database = await db();
-  const queued = (await database.getAll("positions")).filter((p) => p.user === session.user);
-  for (let i = 0; i < queued.length; i += POSITION_BATCH) {
-    const chunk = queued.slice(i, i + POSITION_BATCH);
-    const positions = chunk.map(({ recorded_at, lat, lng, accuracy_m, speed_mps, heading_deg }) => (
-      { recorded_at, lat, lng, accuracy_m, speed_mps, heading_deg }
-    ));
-    await post(session.positionsUrl, session.csrf, { positions });
-    const tx = database.transaction("positions", "readwrite");
-    for (const fix of chunk) await tx.store.delete(fix.seq);
-    await tx.done;
+  for (;;) {
+    const chunk = await queuedPositions(session.user);
+    if (!chunk.length) return;
+    // A 5xx or no network throws (kept for later); a 4xx answer is final for the batch.
+    await post(session.positionsUrl, session.csrf, { positions: chunk.map(fixOf) });
+    await forgetPositions(chunk.map((p) => p.seq));
   }
 }
 
