@@ -1,7 +1,9 @@
 """A real `celery worker` process for the tests whose behaviour depends on one (Redis broker, the test database)."""
 
 import contextlib
+import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -10,6 +12,7 @@ from pathlib import Path
 from django.db import connection
 
 from common import clock
+from common.heartbeat import stale_after_s
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,3 +105,36 @@ def wait_for(predicate, timeout=60.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@contextlib.contextmanager
+def worker_with_producer(redis_url: str, *, env: dict | None = None):
+    """A worker of its own queue, and a producer sending it tasks: yields (worker, queue, producer).
+
+    The worker is killed at the end if still running (its output drained), the producer closed.
+    """
+    from celery import Celery
+
+    worker, queue = celery_worker_process(redis_url, env=env)
+    producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
+    try:
+        yield worker, queue, producer
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.communicate(timeout=30)
+        producer.close()
+
+
+def kill_mid_task(worker: subprocess.Popen) -> None:
+    """SIGKILL, as the kernel's OOM killer or a lost machine would: no clean-up runs in the worker."""
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+
+
+def swept_exactly_at_the_bound(sweep, *, last_beat: dt.datetime, pk: int) -> bool:
+    """`sweep(now=...)` leaves the row alone one second before the stale bound and fails it one after."""
+    bound = dt.timedelta(seconds=stale_after_s())
+    return sweep(now=last_beat + bound - dt.timedelta(seconds=1)) == [] and sweep(
+        now=last_beat + bound + dt.timedelta(seconds=1)
+    ) == [pk]

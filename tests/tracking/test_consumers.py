@@ -1,11 +1,9 @@
 """The live sockets: driver positions fan out to the tower, the board and the right tracking page only."""
 
 import datetime as dt
-import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -13,6 +11,7 @@ from common import clock
 from config.asgi import application
 from dispatch.models import Plan, PlanStatus, Route, Stop, Vehicle
 from orders.models import Order
+from tests.layers import REDIS_CORE, channel_layer_of
 from tracking.models import DeliveryException, DriverPosition
 from tracking.selectors.tower import organization_today
 
@@ -27,27 +26,15 @@ def now() -> dt.datetime:
 @pytest.fixture(params=["memory", "redis"])
 def channel_layer(request, settings):
     """Both modes: the embedded in-memory layer and channels-redis (skipped without Redis)."""
-    if request.param == "memory":
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    else:
-        redis_url = request.getfixturevalue("redis_url")
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-            }
-        }
-    channel_layers.backends.clear()
-    yield request.param
-    channel_layers.backends.clear()
+    redis_url = None if request.param == "memory" else request.getfixturevalue("redis_url")
+    with channel_layer_of(settings, request.param, redis_url=redis_url, redis_backend=REDIS_CORE) as mode:
+        yield mode
 
 
 @pytest.fixture
 def memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    channel_layers.backends.clear()
-    yield
-    channel_layers.backends.clear()
+    with channel_layer_of(settings, "memory"):
+        yield
 
 
 def make_order(organization, hub, reference, lat, *, window_end=None):

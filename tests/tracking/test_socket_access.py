@@ -5,17 +5,16 @@ no longer allowed (the page says so). Both the embedded in-memory layer and chan
 """
 
 import datetime as dt
-import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.test import Client
 
 from accounts.models import User
 from config.asgi import application
+from tests.layers import REDIS_PUBSUB, channel_layer_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -23,19 +22,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 @pytest.fixture(params=["memory", "redis"], autouse=True)
 def channel_layer(request, settings):
     """Both modes: the embedded in-memory layer and channels-redis's pub/sub layer (production's)."""
-    if request.param == "memory":
-        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    else:
-        redis_url = request.getfixturevalue("redis_url")
-        settings.CHANNEL_LAYERS = {
-            "default": {
-                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [redis_url], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
-            }
-        }
-    channel_layers.backends.clear()
-    yield request.param
-    channel_layers.backends.clear()
+    redis_url = None if request.param == "memory" else request.getfixturevalue("redis_url")
+    with channel_layer_of(settings, request.param, redis_url=redis_url, redis_backend=REDIS_PUBSUB) as mode:
+        yield mode
 
 
 def signed_in(user) -> Client:

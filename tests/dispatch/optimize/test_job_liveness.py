@@ -1,7 +1,6 @@
 """/api/optimize jobs: liveness on time, one live attempt, late results discarded, killed workers failed in time."""
 
 import datetime as dt
-import signal
 import threading
 import time
 
@@ -17,7 +16,7 @@ from dispatch.optimize.services import OPTIMIZATION_JOB_RUN_TASK, optimization_j
 from dispatch.optimize.tasks import optimization_job_run_task
 from tests.dispatch.optimize.test_optimize_api import problem
 from tests.factories.fleet import OptimizationJobFactory
-from tests.workers import celery_worker_process, wait_for
+from tests.workers import kill_mid_task, swept_exactly_at_the_bound, wait_for, worker_with_producer
 
 JOB_STALE = "The worker stopped responding; retry the job."
 # The worker beats fast so that a test sees several beats in a few seconds; the test process keeps
@@ -143,11 +142,7 @@ def test_the_late_result_of_a_superseded_attempt_is_discarded(
 def test_a_silent_solve_keeps_beating_reads_running_and_succeeds_once(
     postgres, redis_url, merchant_client, organization
 ):
-    from celery import Celery
-
     job = OptimizationJobFactory(organization=organization, document=problem(n_jobs=6), budget_s=4)
-    worker, queue = celery_worker_process(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "3"})
-    producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     beats, reads = set(), set()
 
     def beating() -> bool:
@@ -157,16 +152,12 @@ def test_a_silent_solve_keeps_beating_reads_running_and_succeeds_once(
             reads.add(merchant_client.get(f"/api/optimize/jobs/{job.pk}").json()["status"])
         return len(beats) >= 4
 
-    try:
+    with worker_with_producer(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "3"}) as (_worker, queue, producer):
         producer.send_task(OPTIMIZATION_JOB_RUN_TASK, args=[job.pk, 1], queue=queue)
 
         assert wait_for(beating, timeout=90)
         assert reads == {"running"}
         assert wait_for(lambda: OptimizationJob.objects.get(pk=job.pk).status == "succeeded", timeout=90)
-    finally:
-        worker.kill()
-        worker.communicate(timeout=30)
-        producer.close()
     stored = OptimizationJob.objects.get(pk=job.pk)
     assert (stored.attempt, stored.attempts, statuses(stored)) == (1, 1, ["running", "succeeded"])
 
@@ -176,32 +167,21 @@ def test_a_silent_solve_keeps_beating_reads_running_and_succeeds_once(
 def test_a_worker_killed_mid_solve_leaves_the_job_failed_within_the_bound_and_never_run_twice(
     postgres, redis_url, merchant_client, organization
 ):
-    from celery import Celery
-
     job = OptimizationJobFactory(organization=organization, document=problem(n_jobs=6), budget_s=300)
-    worker, queue = celery_worker_process(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "600"})
-    producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
-    try:
+    seen = set()
+
+    def beating() -> bool:  # the claim's beat, then the thread's: the solve runs (silently)
+        seen.add(OptimizationJob.objects.get(pk=job.pk).heartbeat_at)
+        return len(seen - {None}) >= 2
+
+    with worker_with_producer(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "600"}) as (worker, queue, producer):
         producer.send_task(OPTIMIZATION_JOB_RUN_TASK, args=[job.pk, 1], queue=queue)
-        seen = set()
-
-        def beating() -> bool:  # the claim's beat, then the thread's: the solve runs (silently)
-            seen.add(OptimizationJob.objects.get(pk=job.pk).heartbeat_at)
-            return len(seen - {None}) >= 2
-
         assert wait_for(beating, timeout=90)
 
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate(timeout=30)
-        producer.close()
+        kill_mid_task(worker)
     last_beat = OptimizationJob.objects.get(pk=job.pk).heartbeat_at
 
-    assert optimization_jobs_sweep_stale(now=last_beat + dt.timedelta(seconds=stale_after_s() - 1)) == []
-    assert optimization_jobs_sweep_stale(now=last_beat + dt.timedelta(seconds=stale_after_s() + 1)) == [job.pk]
+    assert swept_exactly_at_the_bound(optimization_jobs_sweep_stale, last_beat=last_beat, pk=job.pk)
     # The broker hands the unacknowledged message to a worker again: the failed attempt is not rerun.
     assert optimization_job_run_task.apply(args=[job.pk, 1]).result == "failed"
     stored = OptimizationJob.objects.get(pk=job.pk)

@@ -1,7 +1,6 @@
 """Plan optimization: liveness on time, one live attempt, late results discarded, killed workers failed in time."""
 
 import datetime as dt
-import signal
 import threading
 
 import pytest
@@ -21,7 +20,7 @@ from dispatch.planning.services.plans import (
 from dispatch.planning.tasks import plan_optimize_task
 from tests.concurrency import run_together
 from tests.factories.fleet import DAY, small_fleet
-from tests.workers import celery_worker_process, wait_for
+from tests.workers import kill_mid_task, swept_exactly_at_the_bound, wait_for, worker_with_producer
 
 PLAN_STALE = "The optimizer stopped responding (its worker was lost). Retry to optimize again."
 SILENT_WORKER = {"DJANGO_SETTINGS_MODULE": "tests.silent_engine", "WAYPOINT_HEARTBEAT_S": "0.2"}
@@ -158,13 +157,9 @@ def test_the_late_result_of_a_superseded_plan_attempt_is_discarded(
 def test_a_silent_solve_keeps_beating_and_a_killed_worker_leaves_the_plan_failed_within_the_bound(
     postgres, redis_url, dispatcher_client, actor, hub
 ):
-    from celery import Celery
-
     small_fleet(hub)
     plan = plan_create(actor=actor, hub=hub, date=DAY, time_budget_s=300)
     Plan.objects.filter(pk=plan.pk).update(status=PlanStatus.OPTIMIZING, attempt=1, started_at=clock.now())
-    worker, queue = celery_worker_process(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "600"})
-    producer = Celery("test-producer", broker=redis_url, backend=redis_url, set_as_current=False)
     beats, reads = set(), set()
 
     def beating() -> bool:
@@ -174,22 +169,15 @@ def test_a_silent_solve_keeps_beating_and_a_killed_worker_leaves_the_plan_failed
             reads.add(dispatcher_client.get(f"/api/plans/{plan.pk}").json()["status"])
         return len(beats) >= 4
 
-    try:
+    with worker_with_producer(redis_url, env={**SILENT_WORKER, "SILENT_ENGINE_S": "600"}) as (worker, queue, producer):
         producer.send_task(PLAN_OPTIMIZE_TASK, args=[plan.pk, 1], queue=queue)
         assert wait_for(beating, timeout=90)
         assert reads == {"optimizing"}
 
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate(timeout=30)
-        producer.close()
+        kill_mid_task(worker)
     last_beat = Plan.objects.get(pk=plan.pk).heartbeat_at
 
-    assert plan_sweep_stale(now=last_beat + dt.timedelta(seconds=stale_after_s() - 1)) == []
-    assert plan_sweep_stale(now=last_beat + dt.timedelta(seconds=stale_after_s() + 1)) == [plan.pk]
+    assert swept_exactly_at_the_bound(plan_sweep_stale, last_beat=last_beat, pk=plan.pk)
     # The broker hands the unacknowledged message to a worker again: the failed attempt is not rerun.
     assert plan_optimize_task.apply(args=[plan.pk, 1]).result == "failed"
     stored = Plan.objects.get(pk=plan.pk)
