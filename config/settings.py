@@ -394,6 +394,11 @@ WAYPOINT_MAX_WINDOW_HOURS = int(os.environ.get("WAYPOINT_MAX_WINDOW_HOURS", "24"
 WAYPOINT_SLOT_HOLD_MINUTES = int(os.environ.get("WAYPOINT_SLOT_HOLD_MINUTES", "10"))
 # Driver position history is kept this long for replay and analytics, then purged.
 WAYPOINT_POSITION_RETENTION_DAYS = int(os.environ.get("WAYPOINT_POSITION_RETENTION_DAYS", "30"))
+# How the driver app calls or texts a customer (dispatch/execution/contact.py): the console provider
+# hands the driver the customer's number; a production provider answers a masked proxy number.
+WAYPOINT_CONTACT_PROVIDER = os.environ.get(
+    "WAYPOINT_CONTACT_PROVIDER", "dispatch.execution.contact.ConsoleContactProvider"
+)
 # Exceptions: a driver on an active route silent or not moving for this long.
 WAYPOINT_NO_POSITION_MINUTES = int(os.environ.get("WAYPOINT_NO_POSITION_MINUTES", "10"))
 WAYPOINT_IDLE_MINUTES = int(os.environ.get("WAYPOINT_IDLE_MINUTES", "15"))

@@ -5,7 +5,6 @@ Drivers act on their own routes; dispatchers and admins may record a single acti
 door (403 `transition_not_permitted`, as for orders).
 """
 
-
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -40,8 +39,8 @@ STOP_ERRORS = {
 class DriverApi(OrganizationApi):
     """The signed-in driver's own endpoints."""
 
-    # Drivers are outside WRITE_ROLES (they cannot edit orders), yet their own app writes here.
-    allowed_roles = write_roles = frozenset({Role.DRIVER})
+    allowed_roles = frozenset({Role.DRIVER})
+    write_roles = frozenset({Role.DRIVER})
     api_keys_allowed = False
     api_key_refusal = "The driver app is used with the driver's own sign-in, not API keys."
     pagination_class = None
@@ -91,7 +90,7 @@ class DriverActionsApi(DriverApi):
         responses={200: shapes.ActionsOutput},
     )
     def post(self, request):
-        actions = self.valid(shapes.ActionsInput)["actions"]
+        actions = self.valid(shapes.ActionsBatch)["actions"]
         driver = self.driver()
         results = [action_apply(actor=self.actor, driver=driver, action=action) for action in actions]
         return Response({"results": results})

@@ -246,10 +246,20 @@ class SkipInput(FixInput):
     payload = ReasonPayload()
 
 
+MAX_ACTIONS = 500
+
+
 class ActionsInput(serializers.Serializer):
+    """The documented body; each action is checked on its own (`ActionsBatch`), so one bad item
+    is answered as that item's rejection and never blocks the rest of the phone's queue."""
+
     actions = serializers.ListField(
-        child=serializers.DictField(), max_length=500, help_text="Actions in the order the phone recorded them"
+        child=ActionSerializer(), max_length=MAX_ACTIONS, help_text="Actions in the order the phone recorded them"
     )
+
+
+class ActionsBatch(serializers.Serializer):
+    actions = serializers.ListField(child=serializers.JSONField(), max_length=MAX_ACTIONS)
 
 
 class ActionsOutput(serializers.Serializer):
