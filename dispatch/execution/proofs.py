@@ -79,11 +79,15 @@ def _inspect(file: UploadedFile) -> tuple[str, int, int]:
                 image_format, (width, height) = image.format, image.size
                 if image_format in ACCEPTED_FORMATS and width * height <= MAX_PIXELS:
                     _decode(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except UnidentifiedImageError:
         message = "The file is not a JPEG, PNG or WebP image."
         raise ProofTypeUnsupported({"file": [message]}, "The proof must be a JPEG, PNG or WebP image.") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        message = f"The image is damaged or truncated ({error})."
+    except Image.DecompressionBombError:
+        message = f"The image has too many pixels; at most {MAX_PIXELS // 1_000_000} megapixels."
+        raise ProofImageInvalid({"file": [message]}, "The proof file is not a valid image.") from None
+    except (OSError, SyntaxError, ValueError):
+        # Pillow's own wording names decoder internals; the driver needs only to take the photo again.
+        message = "The image is damaged or truncated."
         raise ProofImageInvalid({"file": [message]}, "The proof file is not a valid image.") from None
     if image_format not in ACCEPTED_FORMATS:
         message = f"{image_format} images are not accepted; send JPEG, PNG or WebP."
