@@ -458,7 +458,12 @@ async function contact(stop, channel) {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const data = await response.json();
     showBanner(T.contact_sent);
-    if (data.connect_to) window.location.href = `${channel === "sms" ? "sms" : "tel"}:${data.connect_to}`;
+    // "ready": the phone dials or writes itself, to the number the provider gives (the customer's,
+    // or a masked proxy); otherwise the provider has already placed the call or sent the message.
+    if (data.status === "ready" && data.connect_to) {
+      const scheme = channel === "sms" ? "sms" : "tel";
+      window.location.href = /^(tel|sms):/.test(data.connect_to) ? data.connect_to : `${scheme}:${data.connect_to}`;
+    }
   } catch {
     showBanner(T.contact_failed);
   }
