@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.db import OperationalError
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from dispatch.models import DeliveryProof, DriverAction, Stop
@@ -190,4 +191,22 @@ def test_positions_go_over_the_socket_on_shift_and_are_queued_offline(
             return (await (await queue.db()).getAll("positions")).length === 0;
         }"""
     )
+    context.close()
+
+
+def test_a_finnish_phone_gets_the_app_in_finnish(asgi_server, browser, route, driver_user):
+    client = Client()
+    client.force_login(driver_user)
+    context = browser.new_context(locale="fi-FI", viewport={"width": 360, "height": 740})
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}])
+    page = context.new_page()
+    page.clock.install(time=START)
+
+    page.goto(f"{asgi_server}/driver/")
+
+    expect(page.get_by_test_id("net-status")).to_have_text("Verkossa")
+    expect(page.get_by_role("button", name="Aloita vuoro")).to_be_visible()
+    expect(page.get_by_test_id("next-stop")).to_contain_text("Seuraava pysähdys")
+    assert page.evaluate("document.documentElement.lang") == "fi"
+    assert page.evaluate(OVERFLOW) == 0
     context.close()
