@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("dispatch.planning.urls_api")),
     path("", include("dispatch.slots.urls_api")),
     path("", include("dispatch.optimize.urls_api")),
+    path("", include("dispatch.execution.urls_api")),
 ]

@@ -35,3 +35,23 @@ class TransitionNotPermitted(FieldValidationError):
             "with the proof the order asks for."
         )
         super().__init__({"status": [message]}, message=message)
+
+
+class DeliveryCodeWrong(ConflictError):
+    code = "delivery_code_wrong"
+
+    def __init__(self, *, attempts_left: int):
+        super().__init__(
+            f"The one-time code is wrong; {attempts_left} tries left before it locks.",
+            details={"attempts_left": attempts_left},
+        )
+
+
+class DeliveryCodeLocked(ConflictError):
+    code = "delivery_code_locked"
+
+    def __init__(self):
+        super().__init__(
+            "Too many wrong one-time codes: the code is locked. Ask the dispatcher to reset it.",
+            details={"attempts_left": 0},
+        )

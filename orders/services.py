@@ -1,6 +1,7 @@
 """Every write to orders: create (one or many), update, and the one transition service."""
 
 import datetime as dt
+import secrets
 from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
@@ -22,9 +23,15 @@ from common.events import (
 from dispatch.network.selectors import hub_list
 from orders import events
 from orders.addresses import resolve_addresses
-from orders.errors import CustomerActionRefused, OrderNotEditable, TransitionNotPermitted
+from orders.errors import (
+    CustomerActionRefused,
+    DeliveryCodeLocked,
+    DeliveryCodeWrong,
+    OrderNotEditable,
+    TransitionNotPermitted,
+)
 from orders.lifecycle import API_KEY, TERMINAL, OrderStatus, may_record
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, ProofOfDelivery
 
 DUPLICATE_MESSAGE = "An order with this merchant_reference already exists."
 ROW_FIELDS = (
@@ -239,7 +246,13 @@ def order_transition(
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         previous = order.apply_transition(to_status)
-        order.save(update_fields=["status", "updated_at"])
+        changed = ["status", "updated_at"]
+        if to_status == OrderStatus.DISPATCHED and ProofOfDelivery.ONE_TIME_CODE in order_proofs_required(order):
+            # A fresh code for each dispatch (a rescheduled order gets a new one), shown to the customer.
+            order.delivery_code = new_delivery_code()
+            order.delivery_code_attempts = 0
+            changed += ["delivery_code", "delivery_code_attempts"]
+        order.save(update_fields=changed)
         label = actor.label if actor else "system"
         event = events.status_changed(order, label, previous=previous, reason=reason, lat=lat, lng=lng, details=details)
         event.save()
@@ -252,6 +265,54 @@ def order_transition(
                 "reason": reason,
             },
         )
+    return order
+
+
+DELIVERY_CODE_DIGITS = 6
+DELIVERY_CODE_MAX_ATTEMPTS = 5
+
+
+def new_delivery_code() -> str:
+    return f"{secrets.randbelow(10**DELIVERY_CODE_DIGITS):0{DELIVERY_CODE_DIGITS}d}"
+
+
+def order_proofs_required(order: Order) -> list[str]:
+    """What the door must yield: the order's own list, else its organization's default."""
+    return list(order.proof_of_delivery or order.organization.proof_of_delivery_default or [])
+
+
+def order_delivery_code_attempts_left(order: Order) -> int:
+    return max(0, DELIVERY_CODE_MAX_ATTEMPTS - order.delivery_code_attempts)
+
+
+def order_delivery_code_check(*, order: Order, code: str) -> Order:
+    """Check the customer's one-time code; a wrong one counts, and the fifth wrong one locks it.
+
+    The count is committed before the refusal is raised (outside the block), so a caller that
+    turns the refusal into a rolled-back action still keeps the attempt: guessing stays capped.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.delivery_code_attempts >= DELIVERY_CODE_MAX_ATTEMPTS:
+            refusal: Exception | None = DeliveryCodeLocked()
+        elif order.delivery_code and secrets.compare_digest(order.delivery_code, str(code).strip()):
+            refusal = None
+        else:
+            order.delivery_code_attempts += 1
+            order.save(update_fields=["delivery_code_attempts", "updated_at"])
+            left = order_delivery_code_attempts_left(order)
+            refusal = DeliveryCodeWrong(attempts_left=left) if left else DeliveryCodeLocked()
+    if refusal is not None:
+        raise refusal
+    return order
+
+
+def order_delivery_attempt_record(*, order: Order) -> Order:
+    """Count one attempt at the door that did not deliver (the failed-delivery policy caps them)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.delivery_attempts += 1
+        order.save(update_fields=["delivery_attempts", "updated_at"])
     return order
 
 

@@ -14,7 +14,7 @@ from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.events import ORDER_ARRIVED, ORDER_DELIVERED, ORDER_FAILED
-from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.models import ArrivalSource, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
 from dispatch.planning.services.locks import routes_lock, stops_lock
@@ -200,12 +200,17 @@ def on_order_cancelled(payload: dict) -> None:
 
 
 # An order moved at the door without the driver app (a dispatcher recording it through the order
-# API) moves its stop the same way the app would have; the app's own actions move both together,
-# so the stop is already there and nothing happens.
+# API) moves its stop the same way the app would have; the app's own actions (dispatch.execution)
+# move both together, so the stop is already there (or closed) and nothing happens.
 STOP_STATUS_FOR_ORDER = {
     ORDER_ARRIVED: StopStatus.ARRIVED,
     ORDER_DELIVERED: StopStatus.DONE,
     ORDER_FAILED: StopStatus.FAILED,
+}
+ORDER_STATUS_FOR_EVENT = {
+    ORDER_ARRIVED: OrderStatus.ARRIVED,
+    ORDER_DELIVERED: OrderStatus.DELIVERED,
+    ORDER_FAILED: OrderStatus.FAILED,
 }
 
 
@@ -221,7 +226,17 @@ def stop_progress(*, order_id: int, event: str) -> int:
         )
         if stop is None:
             return 0
-        stop_transition(actor=None, stop=stop, to_status=target, reason=event)
+        # The event is delivered after its commit; an order that has moved on since (a failed
+        # delivery the policy re-planned onto a new stop) must not close that new stop.
+        if Order.objects.filter(pk=order_id).values_list("status", flat=True).first() != ORDER_STATUS_FOR_EVENT[event]:
+            return 0
+        now = clock.now()
+        fields = (
+            {"arrived_at": now, "arrival_source": ArrivalSource.DISPATCHER}
+            if target == StopStatus.ARRIVED
+            else {"completed_at": now}
+        )
+        stop_transition(actor=None, stop=stop, to_status=target, reason=event, fields=fields)
     return 1
 
 

@@ -80,14 +80,24 @@ def plan_transition(
 
 
 def stop_transition(
-    *, actor: Actor | None, stop: Stop, to_status: str, reason: str = "", details: dict | None = None
+    *,
+    actor: Actor | None,
+    stop: Stop,
+    to_status: str,
+    reason: str = "",
+    details: dict | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Stop:
-    """The only way a stop changes status (callers editing a plan hold its lock first: plan, route, stop)."""
+    """The only way a stop changes status (callers editing a plan hold its lock first: plan, route, stop).
+
+    `fields` travel with the move (the times and records of execution: arrived_at, completed_at...).
+    """
     label = actor_label(actor)
     return transition(
         stop,
         lifecycle=STOP_LIFECYCLE,
         to_status=to_status,
+        fields=fields,
         record=lambda locked, previous: stop_status_changed(
             locked, label, previous=previous, reason=reason, details=details
         ),
