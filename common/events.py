@@ -55,6 +55,7 @@ ORDER_STATUS_EVENTS = {
 }
 # What the customer did on the tracking page (orders.services).
 INSTRUCTIONS_UPDATED = "instructions_updated"
+ACCESS_CODE_UPDATED = "access_code_updated"
 ALTERNATIVE_CHOSEN = "alternative_chosen"
 DELIVERY_RATED = "delivery_rated"
 # Plans and their stops (dispatch.planning: plan_transition, stop_transition).

@@ -290,6 +290,38 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Uploaded files: proofs of delivery (issue 13) ----------------------------------------------
+# Local files under var/media by default. No MEDIA_URL is served: a proof is viewed through a
+# signed, expiring URL (/proofs/<token>, dispatch/execution/proofs.py). WAYPOINT_MEDIA_S3_BUCKET
+# switches the default storage to django-storages' S3 backend (`pip install .[s3]`); S3 then signs
+# its own URLs (querystring auth) with the same lifetime.
+MEDIA_ROOT = Path(os.environ.get("WAYPOINT_MEDIA_ROOT") or BASE_DIR / "var" / "media")
+WAYPOINT_PROOF_MAX_BYTES = int(os.environ.get("WAYPOINT_PROOF_MAX_BYTES", str(8 * 1024 * 1024)))
+WAYPOINT_PROOF_URL_MAX_AGE_S = int(os.environ.get("WAYPOINT_PROOF_URL_MAX_AGE_S", "900"))
+WAYPOINT_MEDIA_S3_BUCKET = os.environ.get("WAYPOINT_MEDIA_S3_BUCKET", "")
+if WAYPOINT_MEDIA_S3_BUCKET:
+    _s3_options = {
+        "bucket_name": WAYPOINT_MEDIA_S3_BUCKET,
+        "location": os.environ.get("WAYPOINT_MEDIA_S3_PREFIX", ""),
+        # Proofs are personal data: private objects, reached only through presigned URLs.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": WAYPOINT_PROOF_URL_MAX_AGE_S,
+        "file_overwrite": False,
+    }
+    # Unset credentials, region and endpoint fall back to boto3's own chain (environment, instance role).
+    for _option, _variable in (
+        ("endpoint_url", "WAYPOINT_MEDIA_S3_ENDPOINT_URL"),
+        ("region_name", "WAYPOINT_MEDIA_S3_REGION"),
+        ("access_key", "WAYPOINT_MEDIA_S3_ACCESS_KEY_ID"),
+        ("secret_key", "WAYPOINT_MEDIA_S3_SECRET_ACCESS_KEY"),
+    ):
+        if os.environ.get(_variable):
+            _s3_options[_option] = os.environ[_variable]
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+# Who makes a proof's URL: the storage itself (S3 presigns), or Waypoint's signed /proofs/ view.
+WAYPOINT_PROOF_URLS_FROM_STORAGE = bool(WAYPOINT_MEDIA_S3_BUCKET)
+
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

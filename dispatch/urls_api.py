@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("dispatch.slots.urls_api")),
     path("", include("dispatch.optimize.urls_api")),
     path("", include("dispatch.execution.urls_api")),
+    path("", include("dispatch.execution.urls_proofs")),
 ]

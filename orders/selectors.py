@@ -4,7 +4,8 @@ from orders.models import Order, OrderEvent, OrderImport
 
 
 def order_list(*, organization) -> QuerySet[Order]:
-    return Order.objects.filter(organization=organization).select_related("hub")
+    # The organization comes along for required_proofs (its default), read for every listed order.
+    return Order.objects.filter(organization=organization).select_related("hub", "organization")
 
 
 def order_events(*, order: Order) -> QuerySet[OrderEvent]:

@@ -7,6 +7,7 @@ from common import horizon
 from common.validation import InputCheckSerializer
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderType, ProofOfDelivery
+from orders.proofs import required_proofs
 
 SKILL = serializers.RegexField(
     r"^[a-z0-9][a-z0-9_-]{0,39}$",
@@ -101,6 +102,9 @@ class OrderWriteSerializer(serializers.Serializer):
         max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True, default=None
     )
     instructions = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    access_code = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="Door or gate code, for the driver"
+    )
 
     def validate_time_windows(self, windows):
         ordered = sorted(windows, key=lambda w: w["start"])
@@ -160,6 +164,10 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     address = serializers.SerializerMethodField()
     load = serializers.SerializerMethodField()
     tracking_url = serializers.SerializerMethodField()
+    proofs_required = serializers.SerializerMethodField(
+        help_text="What the driver must capture to deliver: the order's proof_of_delivery, else the "
+        "organization's default, plus cash when there is an amount to collect"
+    )
 
     class Meta:
         model = Order
@@ -178,8 +186,10 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "priority",
             "required_skills",
             "proof_of_delivery",
+            "proofs_required",
             "cash_on_delivery",
             "instructions",
+            "access_code",
             "tracking_token",
             "tracking_url",
             "created_at",
@@ -209,6 +219,9 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
     def get_load(self, order) -> dict:
         return {"kg": order.load_kg, "m3": order.load_m3, "parcels": order.load_parcels}
+
+    def get_proofs_required(self, order) -> list[str]:
+        return required_proofs(order)
 
     def get_tracking_url(self, order) -> str:
         path = f"/t/{order.tracking_token}"

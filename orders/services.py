@@ -11,6 +11,7 @@ from common import clock
 from common.bulk import insert_new
 from common.errors import FieldValidationError
 from common.events import (
+    ACCESS_CODE_UPDATED,
     ALTERNATIVE_CHOSEN,
     DELIVERY_RATED,
     INSTRUCTIONS_UPDATED,
@@ -43,6 +44,7 @@ ROW_FIELDS = (
     "proof_of_delivery",
     "cash_on_delivery",
     "instructions",
+    "access_code",
 )
 
 
@@ -379,6 +381,15 @@ def order_instructions_set(*, order: Order, instructions: str) -> Order:
         raise CustomerActionRefused("Instructions can no longer be changed for this delivery.")
     event = events.customer_action(order, CUSTOMER, "instructions_updated", details={"instructions": instructions})
     return _customer_change(order, {"instructions": instructions}, event, INSTRUCTIONS_UPDATED)
+
+
+def order_access_code_set(*, order: Order, access_code: str) -> Order:
+    """The customer's door or gate code for the driver, accepted until the driver has arrived."""
+    if order.status in TERMINAL or order.status == OrderStatus.ARRIVED:
+        raise CustomerActionRefused("The door code can no longer be changed for this delivery.")
+    # The history says that the code changed, never the code: it is for the driver's eyes only.
+    event = events.customer_action(order, CUSTOMER, "access_code_updated", details={"set": bool(access_code)})
+    return _customer_change(order, {"access_code": access_code}, event, ACCESS_CODE_UPDATED)
 
 
 def order_alternative_choose(*, order: Order, alternative: str, detail: str) -> Order:

@@ -16,6 +16,8 @@ from common import clock
 from common.geo import haversine_m
 from dispatch.models import PlanStatus, Stop, StopStatus
 from orders import selectors as order_selectors
+from orders.models import ProofOfDelivery
+from orders.proofs import required_proofs
 from tracking.models import LatestPosition, StopEta
 from tracking.payloads import CLOSED_STATUSES, ENDED_STATUSES, DriverOnMap
 from tracking.selectors.itinerary import next_stop
@@ -57,6 +59,18 @@ def driver_near_stop(fix, order) -> bool:
     if order.lat is None or order.lng is None:
         return False
     return haversine_m(fix.lat, fix.lng, order.lat, order.lng) <= settings.WAYPOINT_TRACKING_DRIVER_RADIUS_M
+
+
+# The customer needs the one-time code only while the driver is on the way or at the door; before,
+# it would travel further with a forwarded link, and after delivery it is of no use.
+DELIVERY_CODE_STATUSES = frozenset({"out_for_delivery", "arrived"})
+
+
+def delivery_code_for_customer(order) -> str:
+    """The one-time code to give the driver, or "" when the order needs none or not now."""
+    if order.status not in DELIVERY_CODE_STATUSES or not order.delivery_code:
+        return ""
+    return order.delivery_code if ProofOfDelivery.ONE_TIME_CODE in required_proofs(order) else ""
 
 
 @dataclass(frozen=True)

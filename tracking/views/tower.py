@@ -15,8 +15,10 @@ from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from dispatch.models import Route, StopStatus
 from dispatch.network.selectors import hub_list
+from orders.proofs import required_proof_labels
 from orders.selectors import order_events, order_list
 from tracking.models import DeliveryException, StopEta
+from tracking.selectors.order_record import order_delivery_record
 from tracking.selectors.tower import organization_today, stop_state, tower_snapshot
 from tracking.selectors.tracking_page import order_live_stop
 from tracking.serializers import TowerSnapshotSerializer
@@ -78,6 +80,8 @@ def tower_order(request, pk):
         "order": order,
         "events": events,
         "proof": proof,
+        "required": required_proof_labels(order),
+        "record": order_delivery_record(organization=organization, order=order),
         "stop": stop,
         "eta": StopEta.objects.filter(stop=stop).first() if stop else None,
         "exceptions": DeliveryException.objects.filter(organization=organization, order=order)[:20],

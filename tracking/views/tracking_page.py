@@ -18,7 +18,12 @@ from dispatch.slots.selectors import order_next_slots
 from dispatch.slots.services import order_reschedule
 from orders import selectors, services
 from orders.models import DeliveryAlternative
-from tracking.selectors.tracking_page import TrackingSnapshot, tracking_link_expired, tracking_snapshot
+from tracking.selectors.tracking_page import (
+    TrackingSnapshot,
+    delivery_code_for_customer,
+    tracking_link_expired,
+    tracking_snapshot,
+)
 from tracking.serializers import TrackingSnapshotSerializer
 
 CUSTOMER_STEPS = [
@@ -41,6 +46,7 @@ EVENT_LABELS = {
     "order_returned": "Returned to sender",
     "order_cancelled": "Cancelled",
     "instructions_updated": "Instructions updated",
+    "access_code_updated": "Door code updated",
     "alternative_chosen": "Delivery alternative chosen",
     "delivery_rated": "Delivery rated",
 }
@@ -56,6 +62,15 @@ class CustomerForm(forms.Form):
 
 class InstructionsForm(CustomerForm):
     instructions = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class AccessCodeForm(CustomerForm):
+    access_code = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Door or gate code",
+        help_text="Only your driver sees it. Leave empty to remove a saved code.",
+    )
 
 
 class AlternativeForm(CustomerForm):
@@ -102,6 +117,7 @@ def _reschedule(order, data) -> None:
 
 ACTIONS = {
     "instructions": (InstructionsForm, lambda order, d: services.order_instructions_set(order=order, **d)),
+    "access_code": (AccessCodeForm, lambda order, d: services.order_access_code_set(order=order, **d)),
     "alternative": (AlternativeForm, lambda order, d: services.order_alternative_choose(order=order, **d)),
     "rating": (RatingForm, lambda order, d: services.order_rate(order=order, **d)),
     "reschedule": (RescheduleForm, _reschedule),
@@ -180,6 +196,8 @@ def _context(order, bound) -> dict:
         ],
         "windows": _local_windows(order),
         "forms": forms_by_action,
+        # The one-time code the driver asks for at the door; empty when it is not (or no longer) needed.
+        "delivery_code": delivery_code_for_customer(order),
         "can_change": order.status not in {"delivered", "failed", "returned", "cancelled", "arrived"},
         "offers_alternatives": order.organization.allow_delivery_alternatives,
         "can_rate": order.status == "delivered" and order.rating is None,
