@@ -127,6 +127,7 @@ class Phone:
     def sync(self, base: str, batch: int) -> None:
         """Proofs first (the actions name them), then the actions in order, in batches."""
         with requests.Session() as http:
+            started = time.perf_counter()
             for proof in self.proofs:
                 response = self._post(
                     http,
@@ -140,12 +141,15 @@ class Phone:
                     files={"file": (f"{proof['client_id']}.jpg", proof["file"], "image/jpeg")},
                 )
                 self.proof_statuses.append(response.status_code)
+            self.proofs_s = time.perf_counter() - started
+            started = time.perf_counter()
             for start in range(0, len(self.actions), batch):
                 chunk = self.actions[start : start + batch]
                 response = self._post(http, f"{base}/api/driver/actions", json={"actions": chunk})
                 if response.status_code != 200:
                     raise SystemExit(f"actions: {response.status_code} {response.text[:500]}")
                 self.answers.extend(response.json()["results"])
+            self.actions_s = time.perf_counter() - started
 
 
 def database_state(slug: str) -> dict:
@@ -214,10 +218,14 @@ def one_phone(args) -> tuple[dict, bool]:
         "photo_kb_avg": photo_kb,
         "batch": args.batch,
         "first_sync_s": round(first_s, 2),
+        "first_sync_proofs_s": round(phone.proofs_s, 2),
+        "first_sync_actions_s": round(phone.actions_s, 2),
         "first_sync": first,
         "proof_answers_first": _tally(phone.proof_statuses),
         "requests_first": len(phone.latencies),
         "replay_s": round(replay_s, 2),
+        "replay_proofs_s": round(replay.proofs_s, 2),
+        "replay_actions_s": round(replay.actions_s, 2),
         "replay_answers_replayed": sum(1 for a in replay.answers if a.get("replayed")),
         "proof_answers_replay": _tally(replay.proof_statuses),
         "replay_changed": changed,
@@ -296,6 +304,7 @@ def main() -> None:
     if args.scenario in ("fleet", "both"):
         reports["fleet"], passed = fleet(args)
         ok &= passed
+    reports["load_average"] = [round(value, 2) for value in os.getloadavg()]
     print(json.dumps(reports, indent=2))
     if not ok:
         raise SystemExit("driver_sync: a check failed (see above)")
