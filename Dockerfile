@@ -7,6 +7,7 @@ COPY pyproject.toml README.md ./
 ARG PIP_EXTRAS=""
 RUN pip install --no-cache-dir ".${PIP_EXTRAS}" && pip uninstall -y waypoint
 COPY . .
+RUN python bin/vendor_frontend.py
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 RUN useradd --create-home waypoint && mkdir -p /app/var/media && chown -R waypoint /app/var
 USER waypoint

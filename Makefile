@@ -20,7 +20,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
+# The front end's runtime libraries (package.json `dependencies`: signature pad, IndexedDB wrapper)
+# come from the npm registry as locked in package-lock.json, checked and unpacked into var/vendor/
+# by a standard-library script: no Node.js needed, and nothing to do when they are already there.
 install: $(VENV)/.installed ## create .venv and install Waypoint with its dependencies
+	$(PY) bin/vendor_frontend.py
 
 demo: install ## migrate, seed a demo organisation and serve it on http://localhost:8000
 	$(PY) manage.py migrate --noinput

@@ -24,9 +24,9 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
-    # A driver's `/` redirects to "My routes": the overview shows the organization's orders.
+    # A driver's `/` redirects to the driver app: the overview shows the organization's orders.
     Page("Overview", "home", OFFICE),
-    Page("My routes", "driver-routes", DRIVERS),
+    Page("My route", "driver-app", DRIVERS),
     Page("Orders", "order-list", OFFICE),
     Page("Control tower", "control-tower", OFFICE),
     Page("Dispatch", "dispatch-home", OFFICE),

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language follows the browser's Accept-Language (English unless it asks for Finnish).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -264,6 +266,8 @@ WAYPOINT_SOCKET_RECHECK_SECONDS = float(os.environ.get("WAYPOINT_SOCKET_RECHECK_
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fi", "Suomi")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -275,6 +279,9 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Leaflet comes from the XStatic-Leaflet PyPI package: no CDN, nothing vendored in the repo.
     ("vendor/leaflet", xstatic_leaflet.BASE_DIR),
+    # The npm packages of package.json's `dependencies` (signature_pad, idb): bin/vendor_frontend.py,
+    # run by `make install`, unpacks them from the registry into var/vendor/<name>/.
+    ("vendor", BASE_DIR / "var" / "vendor"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -398,6 +405,8 @@ WAYPOINT_ROUTE_ACTIVE_AFTER_MINUTES = int(os.environ.get("WAYPOINT_ROUTE_ACTIVE_
 # A tracking link answers 410 this long after its order ended (delivered, failed, cancelled, returned).
 WAYPOINT_TRACKING_LINK_TTL_HOURS = int(os.environ.get("WAYPOINT_TRACKING_LINK_TTL_HOURS", "72"))
 # The customer sees the driver's position only within this distance of their stop (else only the ETA).
+# The driver app sends the phone's position over the driver socket at most this often while on shift.
+WAYPOINT_DRIVER_POSITION_INTERVAL_S = float(os.environ.get("WAYPOINT_DRIVER_POSITION_INTERVAL_S", "15"))
 WAYPOINT_TRACKING_DRIVER_RADIUS_M = int(os.environ.get("WAYPOINT_TRACKING_DRIVER_RADIUS_M", "2000"))
 
 # --- Geocoding and maps -----------------------------------------------------------------------

@@ -11,11 +11,11 @@ from orders.selectors import order_list
 
 # Everyone signs in to `/`; only the office sees the overview, which lists the organization's
 # orders with customers' names and addresses. A driver (the one role outside the office) lands
-# on their own routes instead.
+# on their own app instead.
 @organization_page(roles=EVERYONE)
 def home(request):
     if request.actor.role not in page_roles("home"):
-        return redirect("driver-routes")
+        return redirect("driver-app")
     organization = request.actor.organization
     orders = order_list(organization=organization)
     context = {

@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("dispatch.planning.urls")),
     path("", include("dispatch.forecast.urls")),
+    path("", include("dispatch.execution.urls")),
     path("", include("dispatch.execution.urls_proof_files")),
 ]

@@ -19,8 +19,6 @@ from common.errors import FieldValidationError
 from dispatch.models import Objective, Plan
 from dispatch.network.selectors import hub_list
 from dispatch.planning.selectors import (
-    driver_routes,
-    driver_today,
     next_planning_day,
     plan_get,
     plan_list,
@@ -100,11 +98,9 @@ def plan_board(request, pk):
     return render(request, "dispatch/board.html", context)
 
 
-@organization_page(roles=page_roles("driver-routes"))
 def driver_routes_page(request):
-    day = driver_today(organization=request.actor.organization, user=request.user)
-    routes = driver_routes(organization=request.actor.organization, user=request.user, date=day)
-    return render(request, "dispatch/driver_routes.html", {"day": day, "routes": routes})
+    # The old list of a driver's routes: the driver app at /driver/ shows today's route now.
+    return redirect("driver-app", permanent=True)
 
 
 def basemap_path() -> Path:

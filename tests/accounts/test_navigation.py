@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 NAV = re.compile(r"<nav>(.*?)</nav>", re.S)
 HREF = re.compile(r'href="([^"]+)"')
 # The page each role lands on: drivers are sent from `/` to their routes.
-LANDING = {Role.ADMIN: "/", Role.DISPATCHER: "/", Role.VIEWER: "/", Role.DRIVER: "/driver/routes/"}
+LANDING = {Role.ADMIN: "/", Role.DISPATCHER: "/", Role.VIEWER: "/", Role.DRIVER: "/driver/"}
 USERS = {
     Role.ADMIN: "admin_user",
     Role.DISPATCHER: "dispatcher_user",
@@ -65,7 +65,7 @@ OFFICE_PAGES = ["Overview", "Orders", "Control tower", "Dispatch", "Forecast"]
         (Role.ADMIN, [*OFFICE_PAGES, "Import CSV", "API keys", "API docs"]),
         (Role.DISPATCHER, [*OFFICE_PAGES, "Import CSV", "API docs"]),
         (Role.VIEWER, [*OFFICE_PAGES, "API docs"]),
-        (Role.DRIVER, ["My routes", "API docs"]),
+        (Role.DRIVER, ["My route", "API docs"]),
     ],
 )
 def test_the_navigation_of_each_role(request, hub, role, expected):
@@ -83,7 +83,7 @@ def test_a_drivers_overview_redirects_to_their_routes_without_showing_orders(req
     response = browser.get("/")
 
     assert response.status_code == 302
-    assert response["Location"] == "/driver/routes/"
+    assert response["Location"] == "/driver/"
     assert "SO-SECRET" not in browser.get("/", follow=True).content.decode()
 
 

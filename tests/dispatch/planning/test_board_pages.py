@@ -55,7 +55,9 @@ def test_board_of_another_organization_is_404_and_drivers_are_403(hub, other_org
 
     assert signed_in(outsider).get(f"/dispatch/plans/{plan.pk}/").status_code == 404
     assert signed_in(driver_user).get(f"/dispatch/plans/{plan.pk}/").status_code == 403
-    assert signed_in(driver_user).get("/driver/routes/").status_code == 200
+    assert signed_in(driver_user).get("/driver/").status_code == 200
+    moved = signed_in(driver_user).get("/driver/routes/")
+    assert (moved.status_code, moved["Location"]) == (301, "/driver/")
 
 
 def test_stale_optimization_shows_as_failed_on_the_board_without_writing(dispatcher_user, hub):
