@@ -114,7 +114,7 @@ class Phone:
         for attempt in range(RETRIES):
             started = time.perf_counter()
             try:
-                response = http.post(url, headers=self.driver.headers, timeout=300, **kwargs)
+                response = http.post(url, headers=self.driver.headers, timeout=600, **kwargs)
             except requests.RequestException:
                 response = None
             self.latencies.append(time.perf_counter() - started)
@@ -287,7 +287,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=["phone", "fleet", "both"], default="both")
     parser.add_argument("--drivers", type=int, default=200, help="phones in the fleet scenario")
-    parser.add_argument("--stops", type=int, default=5, help="stops per route in the fleet scenario")
+    parser.add_argument("--stops", type=int, default=3, help="stops per route in the fleet scenario")
     parser.add_argument("--fleet-photos", type=int, choices=[0, 1], default=1, help="one photo per fleet phone")
     parser.add_argument("--batch", type=int, default=50, help="actions per POST /api/driver/actions (≤ 500)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")

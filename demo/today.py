@@ -84,8 +84,9 @@ def _rows(hub: Hub, day: dt.date, rng: random.Random) -> list[dict]:
             "cash_on_delivery": None,
             "instructions": "",
         }
-        if index < len(SPECIALS):
-            row.update(SPECIALS[index])
+        # Every sixth order is plain; the others cycle through the specials, so each route has some.
+        if index % (len(SPECIALS) + 1) < len(SPECIALS):
+            row.update(SPECIALS[index % (len(SPECIALS) + 1)])
         rows.append(row)
     return rows
 
@@ -103,7 +104,7 @@ def _plan_hub(actor: Actor, hub: Hub, day: dt.date) -> Plan | None:
         return None
     prefix = f"{TODAY_PREFIX}-{hub.code}-{day:%Y%m%d}-"
     if not Order.objects.filter(organization=actor.organization, merchant_reference__startswith=prefix).exists():
-        order_create_many(actor=actor, rows=_rows(hub, day, random.Random(f"{hub.code}-{day}")), hubs=[hub])
+        order_create_many(actor=actor, rows=_rows(hub, day, random.Random(f"{hub.code}-{day}")))
     _drivers_work(hub, day)
     # "balance" spreads the stops over every crew, so each demo driver has a route to open.
     plan = plan_create(actor=actor, hub=hub, date=day, objective="balance", time_budget_s=PLAN_BUDGET_S)

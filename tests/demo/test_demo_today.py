@@ -73,12 +73,22 @@ def test_todays_orders_show_what_the_driver_app_handles_and_the_tower_shows_the_
 
     assert sorted(map(tuple, today.exclude(proof_of_delivery=[]).values_list("proof_of_delivery", flat=True))) == [
         ("one_time_code",),
+        ("one_time_code",),
+        ("photo",),
         ("photo",),
         ("signature",),
         ("signature",),
+        ("signature",),
+        ("signature",),
     ]
-    assert list(today.exclude(cash_on_delivery=None).values_list("cash_on_delivery", flat=True)) == [Decimal("24.90")]
-    assert today.filter(type="pickup").count() == 1
+    assert list(today.exclude(cash_on_delivery=None).values_list("cash_on_delivery", flat=True)) == [
+        Decimal("24.90"),
+        Decimal("24.90"),
+    ]
+    assert today.filter(type="pickup").count() == 2
+    codes = [order.delivery_code for order in today if order.proof_of_delivery == ["one_time_code"]]
+    assert [len(code) for code in codes] == [6, 6]
+    assert all(code.isdigit() for code in codes)
 
     tower = tower_snapshot(organization=Organization.objects.get(slug="demo"))
     kpis = {key: tower.kpis["all"][key] for key in ("delivered", "failed", "pending")}
