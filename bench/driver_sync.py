@@ -39,7 +39,10 @@ import requests
 from bench import _setup
 
 MAX_DRIVERS = 1000
-RETRIES = 8
+# A phone retries until its answer comes (with back-off up to BACKOFF_CAP_S); the bench gives up
+# only after GIVE_UP_S, which counts as a failed run.
+BACKOFF_CAP_S = 10.0
+GIVE_UP_S = 1800.0
 # Which stops of the 100-stop route need a photo, and which fail (with a photo of the door).
 ROUTE_STOPS = 100
 PHOTO_STOPS = set(range(1, 51))
@@ -93,7 +96,7 @@ class Phone:
                 self.actions.append(self._action("complete", stop.id, tick(), payload=payload))
                 self.expected[stop.id] = "done"
         self.latencies: list[float] = []
-        self.retries = 0
+        self.retries: dict[str, int] = {}  # answers that made the phone retry, by status
         self.answers: list[dict] = []  # every action result
         self.proof_statuses: list[int] = []
 
@@ -111,7 +114,8 @@ class Phone:
 
     def _post(self, http: requests.Session, url: str, **kwargs) -> requests.Response:
         """A POST the way the app sends it: a 5xx or a dropped connection is retried with back-off."""
-        for attempt in range(RETRIES):
+        give_up, attempt = time.monotonic() + GIVE_UP_S, 0
+        while time.monotonic() < give_up:
             started = time.perf_counter()
             try:
                 response = http.post(url, headers=self.driver.headers, timeout=600, **kwargs)
@@ -120,9 +124,11 @@ class Phone:
             self.latencies.append(time.perf_counter() - started)
             if response is not None and response.status_code < 500:
                 return response
-            self.retries += 1
-            time.sleep(min(10.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
-        raise SystemExit(f"{url}: no answer after {RETRIES} tries")
+            cause = "no answer" if response is None else str(response.status_code)
+            self.retries[cause] = self.retries.get(cause, 0) + 1
+            time.sleep(min(BACKOFF_CAP_S, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+            attempt += 1
+        raise SystemExit(f"{url}: no answer within {GIVE_UP_S:.0f} s")
 
     def sync(self, base: str, batch: int) -> None:
         """Proofs first (the actions name them), then the actions in order, in batches."""
@@ -206,7 +212,7 @@ def one_phone(args) -> tuple[dict, bool]:
         state = database_state(slug)
         first = check([phone], state)
         replay = Phone.__new__(Phone)
-        replay.__dict__.update(phone.__dict__, answers=[], proof_statuses=[], latencies=[], retries=0)
+        replay.__dict__.update(phone.__dict__, answers=[], proof_statuses=[], latencies=[], retries={})
         started = time.perf_counter()
         replay.sync(base, args.batch)
         replay_s = time.perf_counter() - started
@@ -223,6 +229,7 @@ def one_phone(args) -> tuple[dict, bool]:
         "first_sync": first,
         "proof_answers_first": _tally(phone.proof_statuses),
         "requests_first": len(phone.latencies),
+        "retries_first_by_answer": phone.retries,
         "replay_s": round(replay_s, 2),
         "replay_proofs_s": round(replay.proofs_s, 2),
         "replay_actions_s": round(replay.actions_s, 2),
@@ -268,12 +275,20 @@ def fleet(args) -> tuple[dict, bool]:
         "batch": args.batch,
         "elapsed_s": round(elapsed, 2),
         "requests": len(latencies),
-        "retries": sum(phone.retries for phone in phones),
+        "retries_by_answer": _sum_counts(phone.retries for phone in phones),
         "latency_ms": {q: _setup.quantile_ms(latencies, n) for q, n in (("p50", 50), ("p95", 95), ("p99", 99))},
         **result,
     }
     ok = result["lost"] == result["duplicated"] == result["not_applied"] == result["stops_not_final"] == 0
     return report, ok and result["proofs_stored"] == result["photos_sent"]
+
+
+def _sum_counts(counts) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for key, n in count.items():
+            total[key] = total.get(key, 0) + n
+    return total
 
 
 def _tally(statuses: list[int]) -> dict:
