@@ -7,7 +7,7 @@ day's orders only if that day has none yet.
 import datetime as dt
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from accounts.models import ApiKey, Organization, Role, User
 from accounts.services import api_key_create, user_create
 from accounts.tenancy import Actor
 from demo.history import demo_history_seed
+from demo.today import TodayRoute, demo_today_seed
 from dispatch.models import WEEKDAYS, Driver, Hub, SlotTemplate, Vehicle
 from dispatch.slots.services import slot_template_save
 from orders.models import AddressPoint, Order
@@ -102,6 +103,7 @@ class DemoSummary:
     api_key: str | None  # the secret, when this run created the key or var/ still holds it
     gazetteer_points: int
     api_key_prefix: str = ""
+    today_routes: list[TodayRoute] = field(default_factory=list)
 
 
 def _organization() -> Organization:
@@ -320,4 +322,8 @@ def seed_demo(
         rows = _order_rows(order_date, order_count, hubs, random.Random(order_date.toordinal()))
         results = order_create_many(actor=Actor(organization=organization), rows=rows)
         created = sum(1 for result in results if isinstance(result, Order))
-    return DemoSummary(organization, created, order_date, raw_key, AddressPoint.objects.count(), api_key.prefix)
+    # Today's routes, dispatched: a demo driver who signs in has a day to drive.
+    today_routes = demo_today_seed(organization=organization)
+    return DemoSummary(
+        organization, created, order_date, raw_key, AddressPoint.objects.count(), api_key.prefix, today_routes
+    )

@@ -8,7 +8,7 @@ from demo.seed import DRIVERS, PASSWORDS, TZ, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create (once) the demo organisation in Helsinki and a day of orders for tomorrow."
+    help = "Create (once) the demo organisation in Helsinki; dispatch today's routes; add tomorrow's orders."
 
     def add_arguments(self, parser):
         parser.add_argument("--date", type=dt.date.fromisoformat, help="Order date (default: tomorrow in Helsinki)")
@@ -32,8 +32,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  API docs:   {base}/api/docs")
         for role, password in PASSWORDS.items():
             self.stdout.write(f"  login {role:<10} password {password}")
+        today = {route.driver_username: route for route in summary.today_routes}
         for index, name in enumerate(DRIVERS, start=1):
-            self.stdout.write(f"  login driver{index:<4} password waypoint-driver{index}  ({name})")
+            route = today.get(f"driver{index}")
+            drives = f"; today: {route.stops} stops from {route.hub_name} at {base}/driver/" if route else ""
+            self.stdout.write(f"  login driver{index:<4} password waypoint-driver{index}  ({name}){drives}")
         if summary.api_key:
             self.stdout.write(f"  merchant API key: {summary.api_key}")
             self.stdout.write(f'  try: curl -H "Authorization: Bearer {summary.api_key}" {base}/api/orders')
