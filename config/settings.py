@@ -366,6 +366,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.lifecycle.OrderStatus",
         "PlanStatusEnum": "dispatch.models.PlanStatus",
         "ExceptionKindEnum": "tracking.models.ExceptionKind",
+        "ProofKindEnum": "dispatch.models.ProofKind",
     },
     # Issue 12 item 7: every operation documents the error answers it can give (common/schema.py).
     "POSTPROCESSING_HOOKS": [
