@@ -338,6 +338,9 @@ async function startShift() {
   startPositions();
 }
 
+// The dialog's fields by the requirement (orders' proof_of_delivery values) that shows them.
+const FIELD_REQUIREMENT = { code: "one_time_code" };
+
 async function complete(stop) {
   const required = new Set(stop.order.proofs_required || []);
   const dialog = byTest("complete-dialog");
@@ -346,7 +349,8 @@ async function complete(stop) {
     error.hidden = true;
     for (const field of dialog.querySelectorAll("[data-field]")) {
       const name = field.dataset.field;
-      const shown = name === "cash" ? Boolean(stop.order.cash_on_delivery) : required.has(name) || name === "recipient_name" || (name === "photo" && !required.size);
+      const requirement = FIELD_REQUIREMENT[name] || name;
+      const shown = name === "cash" ? Boolean(stop.order.cash_on_delivery) : required.has(requirement) || name === "recipient_name" || (name === "photo" && !required.size);
       field.hidden = !shown;
     }
     const canvas = $("canvas", dialog);
@@ -560,14 +564,11 @@ function openSocket() {
   });
 }
 
-let lastQueued = null;
-
 async function sharePosition() {
-  const fix = state.position;
-  if (fix && fix !== lastQueued) {
-    lastQueued = fix;
-    await queue.recordPosition(user, fix);
-  }
+  // Every tick shares where the phone is now, new fix or not: a phone standing still may get no
+  // new fix from the GPS, and the server learns that the driver stays at a stop (the geofence
+  // marks the stop arrived) only from positions that keep coming while they are there.
+  if (state.position) await queue.recordPosition(user, { ...state.position, recorded_at: new Date().toISOString() });
   if (!navigator.onLine) return;
   if (!socket || socket.readyState !== WebSocket.OPEN) {
     openSocket();
