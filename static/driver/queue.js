@@ -39,16 +39,28 @@ export function newId() {
 
 // --- Session and the saved route ------------------------------------------------------------
 
+// The session and the saved route are written only when they changed: the app calls both at
+// every start, and a write each time kept IndexedDB busy while the page loaded.
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export async function setSession(session) {
-  await (await db()).put("meta", session, "session");
+  const database = await db();
+  if (same(await database.get("meta", "session"), session)) return;
+  await database.put("meta", session, "session");
 }
 
 export async function getSession() {
   return (await db()).get("meta", "session");
 }
 
+// `saved_at`: when this copy of the route was first saved.
 export async function saveToday(user, today) {
-  await (await db()).put("meta", { user, today, saved_at: new Date().toISOString() }, "today");
+  const database = await db();
+  const saved = await database.get("meta", "today");
+  if (saved && saved.user === user && same(saved.today, today)) return;
+  await database.put("meta", { user, today, saved_at: new Date().toISOString() }, "today");
 }
 
 export async function loadToday(user) {
