@@ -246,7 +246,7 @@ function render() {
 // route list and the next stop are what the driver needs first: Leaflet is loaded and the map
 // drawn only once the map is scrolled into view, in idle time, the basemap in slices.
 const MAP_MARKER_PX = 28; // a touch target of at least 24 px (WCAG 2.5.8)
-const BASEMAP_SLICE = 120;
+const BASEMAP_SLICE = 60;
 let mapView = null;
 let mapWatch = null;
 let leafletLoading = null;
