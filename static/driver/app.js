@@ -242,13 +242,77 @@ function render() {
   drawMap(v);
 }
 
-function drawMap(v) {
-  if (!window.L) return;
-  const element = byTest("map");
-  if (!map) {
-    map = createMap(element, { tileUrl: config.tileUrl, attribution: config.tileAttribution, basemapUrl: config.basemapUrl });
-    mapLayer = window.L.layerGroup().addTo(map);
+// The map costs more than the rest of the page (Leaflet itself, the 960-line basemap), and the
+// route list and the next stop are what the driver needs first: Leaflet is loaded and the map
+// drawn only once the map is scrolled into view, in idle time, the basemap in slices.
+const MAP_MARKER_PX = 28; // a touch target of at least 24 px (WCAG 2.5.8)
+const BASEMAP_SLICE = 60;
+let mapView = null;
+let mapWatch = null;
+let leafletLoading = null;
+
+function loadLeaflet() {
+  if (window.L) return Promise.resolve();
+  if (!leafletLoading) {
+    leafletLoading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = byTest("map").dataset.leaflet;
+      script.onload = () => resolve();
+      script.onerror = () => {
+        leafletLoading = null;
+        reject(new Error("Leaflet did not load"));
+      };
+      document.head.append(script);
+    });
   }
+  return leafletLoading;
+}
+
+function whenIdle() {
+  return new Promise((resolve) => {
+    if (window.requestIdleCallback) window.requestIdleCallback(() => resolve(), { timeout: 1000 });
+    else setTimeout(resolve, 0);
+  });
+}
+
+async function showMap() {
+  try {
+    await loadLeaflet();
+  } catch (error) {
+    console.warn("map unavailable", error);
+    mapWatch = null; // watched again at the next render
+    return;
+  }
+  await whenIdle();
+  map = createMap(byTest("map"), {
+    tileUrl: config.tileUrl, attribution: config.tileAttribution, basemapUrl: config.basemapUrl,
+    preferCanvas: true, basemapSlice: BASEMAP_SLICE,
+  });
+  mapLayer = window.L.layerGroup().addTo(map);
+  drawStops(mapView);
+}
+
+function drawMap(v) {
+  mapView = v;
+  if (map) {
+    drawStops(v);
+    return;
+  }
+  if (mapWatch) return;
+  if (!("IntersectionObserver" in window)) {
+    mapWatch = true;
+    showMap();
+    return;
+  }
+  mapWatch = new IntersectionObserver((entries, observer) => {
+    if (!entries.some((entry) => entry.isIntersecting)) return;
+    observer.disconnect();
+    showMap();
+  });
+  mapWatch.observe(byTest("map"));
+}
+
+function drawStops(v) {
   mapLayer.clearLayers();
   const points = [];
   const hub = v.route.hub;
@@ -256,7 +320,10 @@ function drawMap(v) {
   for (const stop of v.stops) {
     if (stop.order.lat == null) continue;
     const color = stop.status === "done" ? "#067647" : stop.status === "failed" ? "#b42318" : "#0b3d91";
-    window.L.marker([stop.order.lat, stop.order.lng], { icon: numberedIcon(stop.sequence, color) }).addTo(mapLayer);
+    // Markers only show where the stops are (the list below is what the driver taps): no
+    // keyboard stop, no click target.
+    const icon = numberedIcon(stop.sequence, color, "", MAP_MARKER_PX);
+    window.L.marker([stop.order.lat, stop.order.lng], { icon, keyboard: false, interactive: false }).addTo(mapLayer);
     points.push([stop.order.lat, stop.order.lng]);
   }
   if (points.length > 1) window.L.polyline(points, { color: "#0b3d91", weight: 3, opacity: 0.6 }).addTo(mapLayer);
@@ -604,7 +671,8 @@ function stopPositions() {
 // --- Start -----------------------------------------------------------------------------------
 
 async function start() {
-  await queue.setSession(session());
+  // Saved for the service worker's Background Sync; the route's request need not wait for it.
+  const saving = queue.setSession(session());
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.serviceWorkerUrl, { scope: config.scope, type: "module" }).catch((e) => {
       console.warn("service worker not registered", e);
@@ -614,6 +682,7 @@ async function start() {
     });
   }
   await loadToday();
+  await saving;
   const v = view();
   if (v && v.shiftStarted && !v.shiftEnded) startPositions();
   trySync();

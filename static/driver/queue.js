@@ -39,16 +39,28 @@ export function newId() {
 
 // --- Session and the saved route ------------------------------------------------------------
 
+// The session and the saved route are written only when they changed: the app calls both at
+// every start, and a write each time kept IndexedDB busy while the page loaded.
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export async function setSession(session) {
-  await (await db()).put("meta", session, "session");
+  const database = await db();
+  if (same(await database.get("meta", "session"), session)) return;
+  await database.put("meta", session, "session");
 }
 
 export async function getSession() {
   return (await db()).get("meta", "session");
 }
 
+// `saved_at`: when this copy of the route was first saved.
 export async function saveToday(user, today) {
-  await (await db()).put("meta", { user, today, saved_at: new Date().toISOString() }, "today");
+  const database = await db();
+  const saved = await database.get("meta", "today");
+  if (saved && saved.user === user && same(saved.today, today)) return;
+  await database.put("meta", { user, today, saved_at: new Date().toISOString() }, "today");
 }
 
 export async function loadToday(user) {
@@ -147,10 +159,18 @@ async function uploadProofs(database, session) {
   }
 }
 
-async function sendActions(database, session) {
+// The newest action's seq (0 with none).
+async function lastSeq(database) {
+  const cursor = await database.transaction("actions").store.openCursor(null, "prev");
+  return cursor ? cursor.key : 0;
+}
+
+// Sends the actions up to `last`: an action recorded after the proofs were uploaded may name a
+// proof still on the phone, which the server would refuse for good (proof_required).
+async function sendActions(database, session, last) {
   for (;;) {
     const pending = (await database.getAll("actions"))
-      .filter((a) => a.user === session.user && a.state === "pending")
+      .filter((a) => a.user === session.user && a.state === "pending" && a.seq <= last)
       .slice(0, BATCH);
     if (!pending.length) return;
     const body = {
@@ -207,17 +227,28 @@ export async function sendPositions(session) {
 }
 
 let running = null;
+let again = false;
 
-// One sync at a time per page: proofs first, then the actions in the order recorded.
+// One sync at a time per page: proofs first, then the actions in the order recorded. A flush
+// asked for while one runs makes it go round once more, for what was recorded meanwhile (record()
+// writes an action and its proofs in one transaction, so the actions up to `last` have their
+// proofs in the store before uploadProofs reads it).
 export function flush(session) {
-  if (!running) {
-    running = (async () => {
-      const database = await db();
-      await uploadProofs(database, session);
-      await sendActions(database, session);
-    })().finally(() => {
-      running = null;
-    });
+  if (running) {
+    again = true;
+    return running;
   }
+  running = (async () => {
+    const database = await db();
+    do {
+      again = false;
+      const last = await lastSeq(database);
+      await uploadProofs(database, session);
+      await sendActions(database, session, last);
+    } while (again);
+  })().finally(() => {
+    running = null;
+    again = false;
+  });
   return running;
 }

@@ -210,3 +210,25 @@ def test_a_finnish_phone_gets_the_app_in_finnish(asgi_server, browser, route, dr
     assert page.evaluate("document.documentElement.lang") == "fi"
     assert page.evaluate(OVERFLOW) == 0
     context.close()
+
+
+def test_the_map_loads_leaflet_only_once_scrolled_into_view(asgi_server, page: Page, route, driver_user):
+    page.clock.install(time=START)
+    page.set_viewport_size({"width": 390, "height": 600})
+    _sign_in(page, asgi_server, driver_user)
+    expect(page.get_by_test_id("stop")).to_have_count(2)
+    # The map comes after the stop list, below the fold: no Leaflet on the page yet.
+    assert page.evaluate("typeof window.L") == "undefined"
+    assert page.locator("script[src*='leaflet']").count() == 0
+
+    page.get_by_test_id("map").scroll_into_view_if_needed()
+
+    markers = page.locator(".leaflet-marker-pane .stop-marker")
+    expect(markers).to_have_count(2)
+    expect(markers).to_have_text(["1", "2"])
+    box = markers.first.bounding_box()
+    assert (box["width"], box["height"]) == (28, 28)  # a touch target of at least 24 px
+    # They only show where the stops are: not keyboard stops (the list is what the driver taps).
+    expect(markers.first).not_to_have_attribute("tabindex", "0")
+    expect(markers.first).not_to_have_attribute("role", "button")
+    expect(markers.first.locator("span")).to_have_css("color", "rgb(255, 255, 255)")
