@@ -199,6 +199,7 @@ def test_the_customers_page_shows_the_new_code_after_a_reset(client, dispatcher_
     new_code = Order.objects.get(pk=order.pk).delivery_code
     shown = client.get(f"/t/{order.tracking_token}").content.decode()
     assert f'data-testid="delivery-code-value">{new_code}<' in shown
+    assert "New one-time code" in shown
 
 
 # --- The control tower's order page -----------------------------------------------------------
