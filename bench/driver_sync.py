@@ -15,9 +15,9 @@ Two scenarios, each on a fresh organization of its own (today's dispatched plan,
     replay and nothing in the database changes.
 (b) a fleet: `--drivers` phones (200) whose queues filled during an outage sync at once (a barrier
     releases them together), each its photos then its actions, retrying a 5xx or a dropped
-    connection with back-off. Checked: 0 lost (every action applied, every stop in its final
-    status), 0 duplicated (one DriverAction per client id, one delivery event per order); the
-    latency of the sync requests (p50/p95/p99) is reported.
+    connection with back-off (never sooner than a 503's Retry-After asks). Checked: 0 lost (every
+    action applied, every stop in its final status), 0 duplicated (one DriverAction per client id,
+    one delivery event per order); the latency of the sync requests (p50/p95/p99) is reported.
 
 Exits non-zero when a check fails. Starts and stops its own server on a free loopback port; adds
 rows to the database: never point it at a database you care about.
@@ -62,6 +62,16 @@ def jpeg(seed: int, target_kb: int = 200) -> bytes:
         if buffer.tell() <= target_kb * 1024 * 1.1:
             return buffer.getvalue()
     return buffer.getvalue()
+
+
+def retry_after(response: requests.Response | None) -> float:
+    """The wait a 503 asks for (Retry-After in seconds), spread by up to half again so the phones
+    told the same number do not all come back in the same instant; 0 when the answer names none."""
+    header = None if response is None else response.headers.get("Retry-After", "")
+    if not header or not header.strip().isdigit():
+        return 0.0
+    seconds = float(header.strip())
+    return seconds * random.uniform(1.0, 1.5)
 
 
 class Phone:
@@ -126,7 +136,8 @@ class Phone:
                 return response
             cause = "no answer" if response is None else str(response.status_code)
             self.retries[cause] = self.retries.get(cause, 0) + 1
-            time.sleep(min(BACKOFF_CAP_S, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+            backoff = min(BACKOFF_CAP_S, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
+            time.sleep(max(backoff, retry_after(response)))
             attempt += 1
         raise SystemExit(f"{url}: no answer within {GIVE_UP_S:.0f} s")
 

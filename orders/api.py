@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from accounts.models import WRITE_ROLES
 from accounts.tenancy import OrganizationApi
 from common.errors import FieldValidationError
 from dispatch.network.selectors import hub_by_code
@@ -247,3 +248,32 @@ class OrderEventsApi(OrderApi):
     def get(self, request, pk):
         order = get_object_or_404(self.get_queryset(), pk=pk)
         return Response(OrderEventSerializer(selectors.order_events(order=order), many=True).data)
+
+
+class DeliveryCodeResetOutputSerializer(serializers.Serializer):
+    order_id = serializers.IntegerField()
+    attempts_left = serializers.IntegerField()
+
+
+class OrderDeliveryCodeResetApi(OrderApi):
+    # Ops on the phone with the customer unlock the code; a merchant's key was not at the door.
+    allowed_roles = write_roles = WRITE_ROLES
+    api_keys_allowed = False
+    api_key_refusal = "API keys cannot reset a one-time code; a dispatcher or an admin does."
+
+    @extend_schema(
+        operation_id="orders_delivery_code_reset",
+        summary="Give the customer a new one-time code",
+        description="For an order that asks for `one_time_code` and is `out_for_delivery` or `arrived`: a new "
+        "6-digit code with a fresh count of tries (it unlocks a code locked after 5 wrong ones). The customer's "
+        "tracking page shows the new code; this answer does not carry it. Other orders answer 409 "
+        "`delivery_code_not_resettable`. Admins and dispatchers only; API keys 403.",
+        request=None,
+        responses=DeliveryCodeResetOutputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, pk):
+        order = get_object_or_404(self.get_queryset(), pk=pk)
+        order = services.order_delivery_code_reset(actor=self.actor, order=order)
+        body = {"order_id": order.pk, "attempts_left": services.order_delivery_code_attempts_left(order)}
+        return Response(DeliveryCodeResetOutputSerializer(body).data)

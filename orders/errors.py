@@ -55,3 +55,16 @@ class DeliveryCodeLocked(ConflictError):
             "Too many wrong one-time codes: the code is locked. Ask the dispatcher to reset it.",
             details={"attempts_left": 0},
         )
+
+
+class DeliveryCodeNotResettable(ConflictError):
+    code = "delivery_code_not_resettable"
+
+    def __init__(self, *, status: str, requires_code: bool):
+        if not requires_code:
+            message = "This order does not ask for a one-time code, so there is none to reset."
+        else:
+            message = (
+                f"The one-time code can be reset only while the order is out for delivery or arrived; it is '{status}'."
+            )
+        super().__init__(message, details={"current_status": status, "requires_code": requires_code})

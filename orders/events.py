@@ -58,3 +58,8 @@ def customer_action(order: Order, actor: str, kind: str, *, details: dict) -> Or
 def failure_policy_decided(order: Order, actor: str, *, summary: str, details: dict) -> OrderEvent:
     """What the failed-delivery policy decided after a failed or skipped stop (details name the stop)."""
     return _event(order, "failure_policy_decided", actor, reason=summary[:300], details=details)
+
+
+def delivery_code_reset(order: Order, actor: str, *, attempts_before: int) -> OrderEvent:
+    """Ops gave the customer a new one-time code; the code itself never enters the history."""
+    return _event(order, "delivery_code_reset", actor, details={"attempts_before": attempts_before})

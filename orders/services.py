@@ -27,6 +27,7 @@ from orders.addresses import resolve_addresses
 from orders.errors import (
     CustomerActionRefused,
     DeliveryCodeLocked,
+    DeliveryCodeNotResettable,
     DeliveryCodeWrong,
     OrderNotEditable,
     TransitionNotPermitted,
@@ -307,6 +308,30 @@ def order_delivery_code_check(*, order: Order, code: str) -> Order:
             refusal = DeliveryCodeWrong(attempts_left=left) if left else DeliveryCodeLocked()
     if refusal is not None:
         raise refusal
+    return order
+
+
+# The customer sees the code on the tracking page only in these statuses (tracking's
+# DELIVERY_CODE_STATUSES); a reset elsewhere would hand out a code nobody can be shown.
+DELIVERY_CODE_RESET_STATUSES = frozenset({OrderStatus.OUT_FOR_DELIVERY, OrderStatus.ARRIVED})
+
+
+def order_delivery_code_reset(*, actor: Actor, order: Order) -> Order:
+    """A new one-time code with a fresh count of tries: how ops unlock a code guessed wrong too often.
+
+    The customer's tracking page shows the new code; the history records who reset it and how many
+    wrong tries it had, never the code.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("organization").get(pk=order.pk)
+        requires_code = ProofOfDelivery.ONE_TIME_CODE in order_proofs_required(order)
+        if not requires_code or order.status not in DELIVERY_CODE_RESET_STATUSES:
+            raise DeliveryCodeNotResettable(status=order.status, requires_code=requires_code)
+        attempts_before = order.delivery_code_attempts
+        order.delivery_code = new_delivery_code()
+        order.delivery_code_attempts = 0
+        order.save(update_fields=["delivery_code", "delivery_code_attempts", "updated_at"])
+        events.delivery_code_reset(order, actor.label, attempts_before=attempts_before).save()
     return order
 
 

@@ -16,4 +16,9 @@ urlpatterns = [
     path("orders/<int:pk>/cancel", api.OrderCancelApi.as_view(), name="api-order-cancel"),
     path("orders/<int:pk>/transition", api.OrderTransitionApi.as_view(), name="api-order-transition"),
     path("orders/<int:pk>/events", api.OrderEventsApi.as_view(), name="api-order-events"),
+    path(
+        "orders/<int:pk>/delivery-code/reset",
+        api.OrderDeliveryCodeResetApi.as_view(),
+        name="api-order-delivery-code-reset",
+    ),
 ]

@@ -15,8 +15,10 @@ from accounts.navigation import page_roles
 from accounts.tenancy import organization_page
 from dispatch.models import Route, StopStatus
 from dispatch.network.selectors import hub_list
-from orders.proofs import required_proof_labels
+from orders.models import ProofOfDelivery
+from orders.proofs import required_proof_labels, required_proofs
 from orders.selectors import order_events, order_list
+from orders.services import DELIVERY_CODE_RESET_STATUSES, order_delivery_code_attempts_left
 from tracking.models import DeliveryException, StopEta
 from tracking.selectors.order_record import order_delivery_record
 from tracking.selectors.tower import organization_today, stop_state, tower_snapshot
@@ -85,5 +87,16 @@ def tower_order(request, pk):
         "stop": stop,
         "eta": StopEta.objects.filter(stop=stop).first() if stop else None,
         "exceptions": DeliveryException.objects.filter(organization=organization, order=order)[:20],
+        "delivery_code": _delivery_code_state(order),
+        "can_write": request.actor.can_write(),
     }
     return render(request, "tower/order.html", context)
+
+
+def _delivery_code_state(order) -> dict | None:
+    """The one-time code's tries left while the customer may need it at the door (never the code)."""
+    if order.status not in DELIVERY_CODE_RESET_STATUSES:
+        return None
+    if ProofOfDelivery.ONE_TIME_CODE not in required_proofs(order):
+        return None
+    return {"attempts_left": order_delivery_code_attempts_left(order)}

@@ -50,6 +50,7 @@ EVENT_LABELS = {
     "access_code_updated": "Door code updated",
     "alternative_chosen": "Delivery alternative chosen",
     "delivery_rated": "Delivery rated",
+    "delivery_code_reset": "New one-time code",
 }
 # Ops' records the customer does not see: the status changes they lead to tell the story.
 HIDDEN_EVENTS = frozenset({DECIDED})
