@@ -6,6 +6,7 @@ failure, an unhandled exception. The 500 page renders without the request's cont
 still renders when the database (which `user` would query) is what failed.
 """
 
+from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
@@ -44,8 +45,26 @@ def _answer(request, status: int, *, code="", title="", message="", with_request
     if request.path.startswith(API_PREFIX):
         return JsonResponse(error_body(code or default_code, message or api_message), status=status)
     context = {"status": status, "title": title or default_title, "text": message or text}
-    html = loader.get_template("error.html").render(context, request if with_request else None)
+    open_before = {db.alias for db in connections.all(initialized_only=True) if db.connection is not None}
+    try:
+        html = loader.get_template("error.html").render(context, request if with_request else None)
+    finally:
+        _close_connections_opened_since(open_before)
     return HttpResponse(html, status=status)
+
+
+def _close_connections_opened_since(open_before: set[str]) -> None:
+    """Give back a connection the page opened to read the signed-in user for its header.
+
+    Under ASGI, Django renders error pages with `sync_to_async(thread_sensitive=False)`: on an
+    executor thread that outlives the request, where `request_finished` never closes what the page
+    opened. With the connection pool each such thread kept a pooled connection for good; a burst of
+    404s (favicons, scanners) pinned one per executor thread until every request waited 503. A
+    connection that was already open, or inside a transaction, belongs to the request: left alone.
+    """
+    for db in connections.all(initialized_only=True):
+        if db.alias not in open_before and db.connection is not None and not db.in_atomic_block:
+            db.close()
 
 
 @requires_csrf_token

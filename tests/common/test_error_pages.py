@@ -3,7 +3,14 @@
 import json
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.contrib.auth import get_user
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.handlers.exception import response_for_exception
+from django.db import connection
+from django.http import Http404
 from django.test import Client, RequestFactory, override_settings
+from django.utils.functional import SimpleLazyObject
 
 from common.error_pages import CSRF_MESSAGE, handler403
 
@@ -27,6 +34,32 @@ def test_an_unknown_page_answers_the_branded_404(client, viewer_user):
     response = client.get("/no-such-page/")
 
     assert _is_branded_page(response, 404, "Page not found")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_page_rendered_off_the_request_thread_gives_its_connection_back(postgres, viewer_user):
+    """Django's ASGI handler renders error pages on an executor thread that outlives the request
+    (`thread_sensitive=False`); the connection the page opened to read the user went back to the
+    pool only when it was closed there. Before, each executor thread kept one for good, and the
+    browser suite's favicon 404s emptied the pool until every page answered 503."""
+    signed_in = Client()
+    signed_in.force_login(viewer_user)
+    request = RequestFactory().get("/no-such-page/")
+    request.session = SessionStore(signed_in.cookies["sessionid"].value)
+    request.user = SimpleLazyObject(lambda: get_user(request))  # as AuthenticationMiddleware sets it
+    pool = connection.pool
+
+    def lent_out() -> int:
+        stats = pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    before = lent_out()
+    render_off_thread = sync_to_async(response_for_exception, thread_sensitive=False)
+    response = async_to_sync(render_off_thread)(request, Http404())
+
+    assert response.status_code == 404
+    assert viewer_user.username in response.content.decode()  # the page did read the user
+    assert lent_out() == before
 
 
 def test_an_unknown_api_url_answers_json_404(client):
