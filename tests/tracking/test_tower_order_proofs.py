@@ -47,6 +47,13 @@ def delivered_stop(hub, driver_user):
     stop.order.proof_of_delivery = ["signature", "photo", "one_time_code"]
     stop.order.cash_on_delivery = Decimal("25.50")
     stop.order.save()
+    # The history row the driver app's completion writes: the phone's fix, not a proof to show.
+    stop.order.events.create(
+        kind="order_delivered",
+        actor="user:acme-driver",
+        to_status="delivered",
+        details={"device_at": stop.completed_at.isoformat(), "lat": 60.17, "lng": 24.94, "accuracy_m": 8},
+    )
     return stop
 
 
@@ -93,6 +100,7 @@ def test_the_page_shows_the_record_and_the_proofs_as_images_whose_urls_work_then
     assert 'data-testid="recipient">Aino Virtanen<' in page
     assert 'data-testid="cash-collected">25.50<' in page
     assert 'data-testid="code-verified">verified<' in page
+    assert 'data-testid="proof"' not in page  # the event's raw details are not shown as a proof
     signature_url, photo_url = image_urls(page)
     anyone = Client()
     assert (anyone.get(signature_url)["Content-Type"], anyone.get(photo_url)["Content-Type"]) == (
