@@ -29,6 +29,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench._setup import wait_until_serving
+
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION_NAME = "waypoint-web-load"
 MAX_REQUESTS = 20_000
@@ -167,19 +169,6 @@ def main() -> None:
         pool_max_size=None if args.connections == "persistent" else int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")),
     )
     print(json.dumps(report, indent=2))
-
-
-def wait_until_serving(base: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=5)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the server did not start")
 
 
 def run(base: str, mix: list[tuple[str, str]], data: dict, concurrency: int, database_url: str) -> dict:
