@@ -88,15 +88,6 @@ class DeliveryStatus(models.TextChoices):
     ABANDONED = "abandoned", "Abandoned"
 
 
-# Where each status may move: a replay brings any delivery back to pending.
-DELIVERY_MOVES = {
-    DeliveryStatus.PENDING: {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED, DeliveryStatus.ABANDONED},
-    DeliveryStatus.DELIVERED: {DeliveryStatus.PENDING},
-    DeliveryStatus.FAILED: {DeliveryStatus.PENDING},
-    DeliveryStatus.ABANDONED: {DeliveryStatus.PENDING},
-}
-
-
 class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
@@ -123,9 +114,6 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} -> {self.endpoint}"
-
-    def may_move(self, to_status: str) -> bool:
-        return to_status in DELIVERY_MOVES[DeliveryStatus(self.status)]
 
 
 class WebhookAttempt(models.Model):
