@@ -19,6 +19,11 @@ class ReceiverRefused(Exception):
     """The receiver's address is not one Waypoint may call."""
 
 
+def refused_reason(address: str) -> str | None:
+    """Why Waypoint may not call `address` (an IP), or None; always None when private ones are allowed."""
+    return None if settings.WAYPOINT_WEBHOOKS_ALLOW_PRIVATE else _refused_reason(address)
+
+
 def _refused_reason(address: str) -> str | None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:

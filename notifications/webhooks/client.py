@@ -9,6 +9,12 @@ import time
 from dataclasses import dataclass
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+
+from notifications.webhooks.addresses import refused_reason
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0
@@ -17,6 +23,41 @@ TOTAL_DEADLINE_S = 30.0
 MAX_BODY_BYTES = 64 * 1024
 EXCERPT_BYTES = 1024
 USER_AGENT = "Waypoint-Webhooks/1"
+
+
+class _PeerChecked:
+    """Checks the address actually connected to: a name that resolved to a public address at the
+    registration or the pre-send check may resolve to an internal one now (DNS rebinding)."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        address = sock.getpeername()[0]
+        if reason := refused_reason(address):
+            sock.close()
+            raise NewConnectionError(self, f"Webhooks cannot be sent to private networks: {reason}")
+        return sock
+
+
+class _HTTPConnection(_PeerChecked, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PeerChecked, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 @dataclass(frozen=True)
@@ -36,6 +77,8 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
     session = requests.Session()
     # Proxies and credentials from the environment or ~/.netrc are not a receiver's business.
     session.trust_env = False
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, _GuardedAdapter())
     try:
         response = session.post(
             url,

@@ -58,14 +58,15 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, changes: dict) -> Webh
         receiver_validate(changes["url"])
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        was_active = locked.active
         for name in ("url", "description", "active"):
             if name in changes:
                 setattr(locked, name, changes[name])
         if "event_types" in changes:
             locked.event_types = sorted(set(changes["event_types"]))
-        if changes.get("active") and not endpoint.active:
+        if changes.get("active") and not was_active:
             locked.disabled_reason, locked.disabled_at, locked.consecutive_failures = "", None, 0
-        if changes.get("active") is False and endpoint.active:
+        if changes.get("active") is False and was_active:
             locked.disabled_at = clock.now()
         locked.updated_at = clock.now()
         locked.full_clean()

@@ -224,3 +224,15 @@ def test_an_endpoint_on_a_private_address_is_not_called_in_production_mode(
     assert delivery.last_error == (
         "Webhooks cannot be sent to private networks: 127.0.0.1: 127.0.0.1 is a loopback address."
     )
+
+
+def test_the_client_refuses_a_connection_that_lands_on_a_private_address_in_production_mode(receiver, settings):
+    """The address connected to is checked too: DNS may answer differently than at the pre-send check."""
+    receiver.start()
+    settings.WAYPOINT_WEBHOOKS_ALLOW_PRIVATE = False
+
+    answer = client.post(f"http://localhost:{receiver.port}/hooks", body=b"{}", headers={})
+
+    assert answer.status is None
+    assert "Webhooks cannot be sent to private networks: 127.0.0.1 is a loopback address" in answer.error
+    assert receiver.received == []
