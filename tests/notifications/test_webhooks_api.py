@@ -223,3 +223,39 @@ def test_the_delivery_log_filters_by_status_and_event_type(
     assert failed == []
     assert bad.status_code == 400
     assert "status" in bad.json()["errors"]
+
+
+def test_a_read_write_api_key_manages_endpoints_and_a_read_only_key_only_reads(organization, merchant_client, receiver):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+
+    _, raw = api_key_create(organization=organization, created_by=None, name="Reporting", scope="read")
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    created = merchant_client.post(ENDPOINTS, {"url": receiver.url}, format="json")
+    refused = reader.post(ENDPOINTS, {"url": receiver.url}, format="json")
+
+    assert created.status_code == 201
+    assert (refused.status_code, refused.json()["message"]) == (403, "This API key is read-only.")
+    assert [e["id"] for e in reader.get(ENDPOINTS).json()["results"]] == [created.json()["id"]]
+    assert WebhookEndpoint.objects.count() == 1
+
+
+def test_switching_a_disabled_endpoint_on_again_clears_why_it_was_disabled(admin_client, receiver):
+    created = register(admin_client, receiver)
+    WebhookEndpoint.objects.filter(pk=created["id"]).update(
+        active=False, disabled_reason="Disabled automatically", consecutive_failures=8, disabled_at=clock.now()
+    )
+
+    response = admin_client.patch(f"{ENDPOINTS}/{created['id']}", {"active": True}, format="json")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["active"], body["disabled_reason"], body["consecutive_failures"], body["disabled_at"]) == (
+        True,
+        "",
+        0,
+        None,
+    )
