@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 
 from accounts.models import Role, User
@@ -211,5 +212,15 @@ def _notify_admins(endpoint_id: int) -> None:
 
 def webhook_deliveries_due(*, limit: int = 1000) -> list[int]:
     """Pending deliveries due now (never sent, retries whose time came, leases of lost sends)."""
-    due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=clock.now())
+    waiting_behind = WebhookDelivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        event__order_id=OuterRef("event__order_id"),
+        event_id__lt=OuterRef("event_id"),
+        status=DeliveryStatus.PENDING,
+    )
+    # Those waiting behind an earlier event of their order follow it when it is settled; left out
+    # here, they cannot crowd the due ones out of the limit.
+    due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=clock.now()).exclude(
+        Exists(waiting_behind)
+    )
     return list(due.order_by("event_id", "pk").values_list("pk", flat=True)[:limit])
