@@ -78,3 +78,25 @@ def test_a_private_address_is_refused_on_the_page_in_production_mode(admin_user,
 def test_only_admins_open_the_webhooks_page(dispatcher_user, viewer_user):
     assert browser(dispatcher_user).get("/settings/webhooks/").status_code == 403
     assert browser(viewer_user).get("/settings/webhooks/").status_code == 403
+
+
+def test_the_replay_button_sends_the_event_again_and_the_log_filters_by_status(
+    admin_user, receiver, django_capture_on_commit_callbacks
+):
+    page = browser(admin_user)
+    page.post("/settings/webhooks/", {"url": receiver.url, "active": "on"})
+    endpoint = WebhookEndpoint.objects.get()
+    receiver.secrets.append(endpoint.secret)
+    with django_capture_on_commit_callbacks(execute=True):
+        page.post(f"/settings/webhooks/{endpoint.pk}/test")
+    event_id = receiver.received[0].headers["webhook-id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page.post(f"/settings/webhooks/{endpoint.pk}/replay", {"event_id": event_id})
+    page.get(f"/settings/webhooks/{endpoint.pk}/")  # shows (and so clears) the "queued again" notice
+    failed_only = page.get(f"/settings/webhooks/{endpoint.pk}/", {"status": "failed"}).content.decode()
+
+    assert [r.headers["webhook-id"] for r in receiver.received] == [event_id, event_id]
+    assert all(r.verified_with == [endpoint.secret] for r in receiver.received)
+    assert event_id not in failed_only
+    assert "Nothing sent yet." in failed_only
