@@ -259,6 +259,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.webhooks.tasks.webhook_deliveries_sweep_task",
         "schedule": 30.0,
     },
+    "webhook-events-purge": {"task": "notifications.webhooks.tasks.webhook_events_purge_task", "schedule": 3600.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so
 # background work leaves the request thread without needing Redis or a second process.

@@ -7,6 +7,7 @@ from celery import shared_task
 
 from common.errors import is_redis_outage
 from notifications.webhooks.delivery import webhook_deliver, webhook_deliveries_due
+from notifications.webhooks.services import webhook_events_purge
 
 logger = logging.getLogger(__name__)
 # Retries further off than this are left to the sweep: a broker holding a countdown of hours
@@ -41,3 +42,9 @@ def webhook_deliveries_sweep_task() -> int:
     due = webhook_deliveries_due()
     webhook_deliveries_enqueue(due)
     return len(due)
+
+
+@shared_task
+def webhook_events_purge_task() -> int:
+    """Periodic: forget webhook events past their retention (in batches; the next run takes the rest)."""
+    return webhook_events_purge()

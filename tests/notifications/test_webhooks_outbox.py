@@ -1,5 +1,7 @@
 """Webhooks and the durable paths: the outbox redelivering, the worker down, two workers at once."""
 
+import datetime as dt
+
 import pytest
 
 from common.models import OutboxEvent
@@ -77,3 +79,25 @@ def test_two_workers_sending_the_same_delivery_at_once_make_one_request(postgres
     assert sorted(outcome.sent for outcome in outcomes) == [False, True]
     assert len(receiver.received) == 1
     assert WebhookDelivery.objects.get().attempt_log.count() == 1
+
+
+@pytest.mark.django_db
+def test_events_past_their_retention_are_purged_unless_a_delivery_still_waits(
+    organization, receiver, django_capture_on_commit_callbacks, time_machine
+):
+    from notifications.webhooks.services import KEEP_EVENTS, webhook_test_send
+    from notifications.webhooks.tasks import webhook_events_purge_task
+
+    endpoint = webhook_endpoint_create(organization=organization, url=receiver.url, event_types=[])
+    with django_capture_on_commit_callbacks(execute=True):
+        delivered = webhook_test_send(endpoint=endpoint)
+    receiver.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = webhook_test_send(endpoint=endpoint)  # the receiver is gone: it stays pending
+    time_machine.shift(KEEP_EVENTS + dt.timedelta(minutes=1))
+
+    purged = webhook_events_purge_task()
+
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [waiting.event_id]
+    assert not WebhookDelivery.objects.filter(pk=delivered.pk).exists()
+    assert purged == 1
