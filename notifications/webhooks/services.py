@@ -24,8 +24,6 @@ from notifications.webhooks.signing import secret_new
 DEFAULT_OVERLAP = dt.timedelta(hours=24)
 # A replay "since" resends at most this many events in one go; the answer says how many it took.
 REPLAY_LIMIT = 10_000
-# Events (with their deliveries and attempt logs) are kept this long for the log and for replays.
-KEEP_EVENTS = dt.timedelta(days=30)
 
 
 # --- Endpoints -------------------------------------------------------------------------------------
@@ -215,15 +213,3 @@ def webhook_replay_since(*, endpoint: WebhookEndpoint, since: dt.datetime) -> li
     )
     events = [event for event in candidates[:REPLAY_LIMIT] if endpoint.wants(event.type)]
     return _replay(endpoint=endpoint, events=events)
-
-
-# --- Retention -------------------------------------------------------------------------------------
-
-
-def webhook_events_purge() -> int:
-    """Delete events older than KEEP_EVENTS that no delivery still waits to send; returns how many."""
-    old = WebhookEvent.objects.filter(timestamp__lt=clock.now() - KEEP_EVENTS).exclude(
-        deliveries__status=DeliveryStatus.PENDING
-    )
-    _, per_model = WebhookEvent.objects.filter(pk__in=list(old.values_list("pk", flat=True)[:5000])).delete()
-    return per_model.get(WebhookEvent._meta.label, 0)

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from common.errors import is_redis_outage
 from notifications.webhooks.delivery import webhook_deliver, webhook_deliveries_due
-from notifications.webhooks.services import webhook_events_purge
+from notifications.webhooks.retention import webhook_events_purge
 
 logger = logging.getLogger(__name__)
 # Retries further off than this are left to the sweep: a broker holding a countdown of hours

@@ -85,7 +85,8 @@ def test_two_workers_sending_the_same_delivery_at_once_make_one_request(postgres
 def test_events_past_their_retention_are_purged_unless_a_delivery_still_waits(
     organization, receiver, django_capture_on_commit_callbacks, time_machine
 ):
-    from notifications.webhooks.services import KEEP_EVENTS, webhook_test_send
+    from notifications.webhooks.retention import KEEP_EVENTS
+    from notifications.webhooks.services import webhook_test_send
     from notifications.webhooks.tasks import webhook_events_purge_task
 
     endpoint = webhook_endpoint_create(organization=organization, url=receiver.url, event_types=[])
