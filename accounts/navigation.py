@@ -34,6 +34,7 @@ PAGES: tuple[Page, ...] = (
     # Importing writes orders: viewers can only read.
     Page("Import CSV", "order-import", WRITE_ROLES),
     Page("API keys", "api-key-list", ADMINS),
+    Page("Webhooks", "webhook-list", ADMINS),
     # The schema is public documentation; drivers' app uses the driver endpoints it describes.
     Page("API docs", "api-docs", EVERYONE),
 )

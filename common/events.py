@@ -72,6 +72,8 @@ STOP_SKIPPED = "stop_skipped"
 STOP_DROPPED = "stop_dropped"
 # The failed-delivery policy's decision after a failed or skipped stop (dispatch.execution.policy).
 FAILURE_POLICY_DECIDED = "failure_policy_decided"
+# A driver's proof of delivery was stored (dispatch.execution.proofs: proof_upload).
+PROOF_ADDED = "proof_added"
 # Checkout slot holds (dispatch.slots: slot_hold_transition).
 SLOT_HOLD_CONFIRMED = "slot_hold_confirmed"
 SLOT_HOLD_RELEASED = "slot_hold_released"

@@ -254,10 +254,24 @@ CELERY_BEAT_SCHEDULE = {
     "silent-and-idle-drivers": {"task": "tracking.tasks.detect_silent_and_idle_drivers_task", "schedule": 60.0},
     "events-sweep": {"task": "common.tasks.events_sweep_task", "schedule": 60.0},
     "events-purge": {"task": "common.tasks.events_purge_task", "schedule": 3600.0},
+    # Webhook retries and deliveries whose task was lost (notifications/webhooks/tasks.py).
+    "webhook-deliveries-sweep": {
+        "task": "notifications.webhooks.tasks.webhook_deliveries_sweep_task",
+        "schedule": 30.0,
+    },
+    "webhook-events-purge": {"task": "notifications.webhooks.tasks.webhook_events_purge_task", "schedule": 3600.0},
 }
 # Embedded mode runs a Celery worker thread inside the ASGI process, fed by the memory broker, so
 # background work leaves the request thread without needing Redis or a second process.
 WAYPOINT_INPROCESS_WORKER = env_bool("WAYPOINT_INPROCESS_WORKER", default=not REDIS_URL)
+
+# --- Merchant webhooks (issue 14) ------------------------------------------------------------
+# Endpoints on loopback, private or link-local addresses are refused at registration and at
+# send time unless this is on: by default only with DEBUG or in the embedded demo (no REDIS_URL,
+# not WAYPOINT_PRODUCTION), where receivers on localhost are the point.
+WAYPOINT_WEBHOOKS_ALLOW_PRIVATE = env_bool(
+    "WAYPOINT_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG or not (REDIS_URL or WAYPOINT_PRODUCTION)
+)
 
 # --- Open sockets lose their rights (issue 12, item 5) ----------------------------------------
 # Logout, deactivation and role or membership changes close a user's sockets at once

@@ -14,11 +14,13 @@ urlpatterns = [
     path("api/", include("dispatch.urls_api")),
     path("api/", include("orders.urls_api")),
     path("api/", include("tracking.urls_api")),
+    path("api/", include("notifications.webhooks.urls_api")),
     path("", include("console.urls")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
+    path("", include("notifications.webhooks.urls")),
 ]
 
 # Branded pages for people, the API's JSON error shape under /api/ (common/error_pages.py).

@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from accounts.tenancy import Actor
 from common.errors import ConflictError, FieldValidationError
+from common.events import PROOF_ADDED, publish_on_commit
 from dispatch.models import DeliveryProof, Driver, ProofKind, Stop, StopStatus
 from orders.models import Order
 
@@ -162,6 +163,10 @@ def proof_upload(
     try:
         with transaction.atomic():
             proof.save()
+            publish_on_commit(
+                PROOF_ADDED,
+                {"proof_id": proof.pk, "order_id": proof.order_id, "organization_id": proof.organization_id},
+            )
     except IntegrityError:
         # The same upload raced this one (two syncs at once) and won: answer with its row.
         proof.file.delete(save=False)

@@ -62,7 +62,7 @@ OFFICE_PAGES = ["Overview", "Orders", "Control tower", "Dispatch", "Forecast"]
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.ADMIN, [*OFFICE_PAGES, "Import CSV", "API keys", "API docs"]),
+        (Role.ADMIN, [*OFFICE_PAGES, "Import CSV", "API keys", "Webhooks", "API docs"]),
         (Role.DISPATCHER, [*OFFICE_PAGES, "Import CSV", "API docs"]),
         (Role.VIEWER, [*OFFICE_PAGES, "API docs"]),
         (Role.DRIVER, ["My route", "API docs"]),

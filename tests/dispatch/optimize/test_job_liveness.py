@@ -62,6 +62,7 @@ def test_the_embedded_worker_runs_the_sweeps_of_the_beat_schedule():
     assert [(entry["task"], entry["schedule"]) for entry in entries] == [
         ("dispatch.planning.tasks.plan_sweep_stale_task", 30.0),
         ("dispatch.optimize.tasks.optimization_jobs_sweep_stale_task", 30.0),
+        ("notifications.webhooks.tasks.webhook_deliveries_sweep_task", 30.0),
     ]
     assert all(entry["task"] in app.tasks for entry in entries)
 

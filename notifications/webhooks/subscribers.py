@@ -1,0 +1,32 @@
+"""Domain events in, webhook events out: one outbox subscriber per catalogue type.
+
+Each runs in the outbox's transaction with its receipt (common/outbox.py), so an outbox
+redelivery never fans an event out twice; the deliveries it writes are sent after that commit.
+"""
+
+from functools import partial
+
+from common.events import subscribe
+from notifications.webhooks.catalogue import BY_NAME, EVENT_TYPES
+from notifications.webhooks.selectors import organization_listens
+from notifications.webhooks.services import webhook_event_record
+
+
+def webhook_on_domain_event(event_type: str, payload: dict) -> None:
+    source = BY_NAME[event_type].source(payload)
+    if source is None:
+        return
+    webhook_event_record(
+        organization_id=source.organization_id, event_type=event_type, data=source.data, order_id=source.order_id
+    )
+
+
+def _listened(payload: dict) -> bool:
+    # Payloads without the organization (exceptions) are rare: the subscriber looks them up.
+    organization_id = payload.get("organization_id")
+    return organization_id is None or organization_listens(organization_id)
+
+
+def webhooks_subscribe() -> None:
+    for event_type in EVENT_TYPES:
+        subscribe(event_type.domain_event, partial(webhook_on_domain_event, event_type.name), when=_listened)
