@@ -17,7 +17,13 @@ _inprocess_lock = threading.Lock()
 _inprocess_workers: list = []
 # Embedded mode has no beat; these entries of the beat schedule run on a timer thread instead, so a
 # solve whose worker thread died is failed within the same bound as in production (README).
-EMBEDDED_SCHEDULE = ("plans-sweep-stale", "optimization-jobs-sweep-stale")
+EMBEDDED_SCHEDULE = (
+    "plans-sweep-stale",
+    "optimization-jobs-sweep-stale",
+    # Customer messages: due ones (after quiet hours, retries, lost tasks) and "arriving soon".
+    "notification-messages-sweep",
+    "notification-arriving-soon",
+)
 
 
 def _run_embedded_schedule() -> None:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
+    path("", include("notifications.urls")),
 ]
 
 # Branded pages for people, the API's JSON error shape under /api/ (common/error_pages.py).

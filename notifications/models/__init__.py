@@ -1,0 +1,23 @@
+from notifications.models.messages import (
+    DEFAULT_RULES,
+    MESSAGE_TRANSITIONS,
+    Channel,
+    Message,
+    MessageKind,
+    MessageStatus,
+    NotificationRule,
+    NotificationSettings,
+    OptOut,
+)
+
+__all__ = [
+    "DEFAULT_RULES",
+    "MESSAGE_TRANSITIONS",
+    "Channel",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "NotificationRule",
+    "NotificationSettings",
+    "OptOut",
+]

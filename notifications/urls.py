@@ -1,0 +1,9 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("notifications/messages/", views.message_log, name="notification-messages"),
+    path("notifications/preview/", views.message_preview, name="notification-preview"),
+    path("notifications/unsubscribe/<str:token>", views.unsubscribe, name="notifications-unsubscribe"),
+]
