@@ -1,0 +1,77 @@
+"""Ops read the message log per organisation (filtered) and per order on the tower's order page,
+and preview each kind of message."""
+
+import pytest
+from django.test import Client
+
+from accounts.models import Organization
+from notifications.models import Message, MessageKind
+from orders.services import order_cancel
+from tests.factories.fleet import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def cancelled(dispatcher_actor, make_stop, django_capture_on_commit_callbacks):
+    """Two cancelled orders, an email about each (cancelled goes by email only by default)."""
+    first, second = make_stop(), make_stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=first.order, reason="customer asked")
+        order_cancel(actor=dispatcher_actor, order=second.order, reason="customer asked")
+    return first.order, second.order
+
+
+def test_the_message_log_lists_the_organisations_messages_filtered(viewer_user, cancelled, hub):
+    first, second = cancelled
+    other = Organization.objects.create(name="Other", slug="other")
+    Message.objects.create(
+        organization=other,
+        order=OrderFactory(hub=hub, organization=other),
+        kind=MessageKind.CANCELLED,
+        channel="email",
+        recipient="someone@else.example",
+        language="en",
+        body="not yours",
+        dedupe_key="other-org",
+    )
+    client = signed_in(viewer_user)
+
+    everything = client.get("/notifications/messages/").content.decode()
+    one_order = client.get(f"/notifications/messages/?order={first.merchant_reference}").content.decode()
+    sms = client.get("/notifications/messages/?channel=sms").content.decode()
+
+    assert everything.count('data-testid="message-row"') == 2
+    assert "someone@else.example" not in everything
+    assert one_order.count('data-testid="message-row"') == 1
+    assert f">{first.merchant_reference}<" in one_order
+    assert sms.count('data-testid="message-row"') == 0
+
+
+def test_the_navigation_links_the_message_log_for_office_roles_only(viewer_user, driver_user):
+    assert 'href="/notifications/messages/"' in signed_in(viewer_user).get("/orders/").content.decode()
+    assert signed_in(driver_user).get("/notifications/messages/").status_code == 403
+
+
+def test_the_tower_order_page_shows_the_orders_messages(dispatcher_user, cancelled):
+    first, _second = cancelled
+
+    page = signed_in(dispatcher_user).get(f"/tower/orders/{first.pk}/").content.decode()
+
+    assert 'data-testid="order-messages"' in page
+    assert page.count('data-testid="order-message"') == 1
+    assert "aino@example.fi" in page
+
+
+@pytest.mark.parametrize(("language", "subject"), [("en", "is on its way"), ("fi", "on matkalla")])
+def test_the_preview_renders_every_kind_on_both_channels(viewer_user, language, subject):
+    page = signed_in(viewer_user).get(f"/notifications/preview/?language={language}").content.decode()
+
+    assert page.count('data-testid="preview"') == len(MessageKind.values) * 2
+    assert subject in page
