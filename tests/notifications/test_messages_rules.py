@@ -6,7 +6,7 @@ from django.core import mail
 from django.db import transaction
 
 from dispatch.execution.services import stops as execution
-from notifications.models import Message, MessageKind, MessageStatus
+from notifications.models import Message, MessageKind, MessageStatus, NotificationSettings
 from notifications.rules import rule_set
 from orders.models import Order
 from orders.services import order_cancel, order_transition
@@ -179,3 +179,31 @@ def test_the_email_has_a_plain_text_and_an_html_part(dispatcher_actor, make_stop
     message = Message.objects.get()
     assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
     assert message.sent_at >= START
+
+
+def test_an_organisation_writing_in_finnish_sends_the_finnish_template(
+    organization, dispatcher_actor, make_stop, django_capture_on_commit_callbacks
+):
+    NotificationSettings.objects.create(organization=organization, language="fi")
+    stop = make_stop()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
+
+    [email] = mail.outbox
+    assert email.subject == f"Toimituksesi {stop.order.merchant_reference} on peruttu"
+    assert email.body.startswith("Hei Aino Virtanen,")
+    assert Message.objects.get().language == "fi"
+
+
+def test_a_language_without_templates_falls_back_to_english(
+    organization, dispatcher_actor, make_stop, django_capture_on_commit_callbacks
+):
+    NotificationSettings.objects.create(organization=organization, language="sv")
+    stop = make_stop()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
+
+    assert mail.outbox[0].subject == f"Your delivery {stop.order.merchant_reference} is cancelled"
+    assert Message.objects.get().language == "en"
