@@ -467,6 +467,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Waypoint <no-reply@waypoint.local>")
+# The right-hand side of the Message-IDs Waypoint gives its emails.
+WAYPOINT_EMAIL_DOMAIN = os.environ.get("WAYPOINT_EMAIL_DOMAIN", "waypoint.local")
 # SMS: `console` logs each message; `http` posts it to a gateway (notifications/channels.py).
 WAYPOINT_SMS_PROVIDER = os.environ.get("WAYPOINT_SMS_PROVIDER", "console")
 WAYPOINT_SMS_SENDER = os.environ.get("WAYPOINT_SMS_SENDER", "Waypoint")

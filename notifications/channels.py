@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 
 logger = logging.getLogger(__name__)
 # A gateway's answer is read up to this size: a broken one cannot fill the worker's memory.
@@ -34,8 +35,10 @@ class Sent:
 
 
 def email_send(*, recipient: str, subject: str, body: str, body_html: str, headers: dict | None = None) -> Sent:
+    # The Message-ID is made here so the log can name the email a bounce or a complaint refers to.
+    headers = {"Message-ID": make_msgid(domain=settings.WAYPOINT_EMAIL_DOMAIN), **(headers or {})}
     email = EmailMultiAlternatives(
-        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[recipient], headers=headers or {}
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[recipient], headers=headers
     )
     if body_html:
         email.attach_alternative(body_html, "text/html")
@@ -43,7 +46,7 @@ def email_send(*, recipient: str, subject: str, body: str, body_html: str, heade
         email.send()
     except Exception as error:  # SMTP and network errors alike: the message did not go out
         raise ProviderError(f"email: {error!r}") from error
-    return Sent(provider_id=email.extra_headers.get("Message-ID", ""))
+    return Sent(provider_id=headers["Message-ID"])
 
 
 class ConsoleSmsProvider:

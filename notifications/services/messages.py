@@ -136,8 +136,17 @@ def message_send(*, message_id: int) -> float | None:
 
 def _deliver(message: Message):
     if message.channel == Channel.EMAIL:
+        link = unsubscribe_url(
+            organization_id=message.organization_id, channel=message.channel, contact=message.recipient
+        )
+        # Mail clients offer their own unsubscribe button from these (RFC 2369 and RFC 8058 one-click).
+        headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         return email_send(
-            recipient=message.recipient, subject=message.subject, body=message.body, body_html=message.body_html
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body,
+            body_html=message.body_html,
+            headers=headers,
         )
     return sms_provider().send(to=message.recipient, body=message.body)
 

@@ -141,3 +141,19 @@ def test_a_forged_unsubscribe_link_is_refused(client):
 
     assert response.status_code == 404
     assert OptOut.objects.count() == 0
+
+
+def test_a_mail_clients_one_click_unsubscribe_is_recorded(
+    client, dispatcher_actor, make_stop, django_capture_on_commit_callbacks
+):
+    """RFC 8058: the mail client POSTs to the List-Unsubscribe address with no page and no CSRF token."""
+    stop = make_stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
+    link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    strict = type(client)(enforce_csrf_checks=True)
+
+    response = strict.post(link.removeprefix("https://waypoint.example"), {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert list(OptOut.objects.values_list("channel", "contact")) == [("email", EMAIL)]

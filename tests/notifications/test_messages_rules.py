@@ -178,6 +178,8 @@ def test_the_email_has_a_plain_text_and_an_html_part(dispatcher_actor, make_stop
     assert "<" not in email.body
     message = Message.objects.get()
     assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
+    assert message.provider_id == email.extra_headers["Message-ID"]
+    assert email.extra_headers["List-Unsubscribe"].startswith("<https://waypoint.example/notifications/unsubscribe/")
     assert message.sent_at >= START
 
 
