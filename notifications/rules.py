@@ -3,6 +3,8 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+
 from accounts.models import Organization
 from notifications.models import DEFAULT_RULES, Channel, MessageKind, NotificationRule, NotificationSettings
 
@@ -52,3 +54,25 @@ def quiet_until(*, settings: NotificationSettings, timezone: str, kind: str, at:
     day = local.date() if moment < end else local.date() + dt.timedelta(days=1)
     # Built in the zone so a night across a daylight-saving change still ends at the wall-clock time.
     return dt.datetime.combine(day, end, tzinfo=ZoneInfo(timezone))
+
+
+def notification_settings_update(
+    *,
+    organization: Organization,
+    language: str,
+    quiet_hours_start: dt.time | None,
+    quiet_hours_end: dt.time | None,
+    arriving_soon_minutes: int,
+    rules: dict[tuple[str, str], bool],
+) -> NotificationSettings:
+    """Save the organisation's settings and every (kind, channel) switch in `rules`."""
+    with transaction.atomic():
+        settings = notification_settings_get(organization=organization)
+        settings.language = language
+        settings.quiet_hours_start, settings.quiet_hours_end = quiet_hours_start, quiet_hours_end
+        settings.arriving_soon_minutes = arriving_soon_minutes
+        settings.full_clean()
+        settings.save()
+        for (kind, channel), enabled in rules.items():
+            rule_set(organization=organization, kind=kind, channel=channel, enabled=enabled)
+    return settings

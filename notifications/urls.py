@@ -4,6 +4,7 @@ from notifications import views
 
 urlpatterns = [
     path("notifications/messages/", views.message_log, name="notification-messages"),
+    path("notifications/settings/", views.notification_settings, name="notification-settings"),
     path("notifications/preview/", views.message_preview, name="notification-preview"),
     path("notifications/unsubscribe/<str:token>", views.unsubscribe, name="notifications-unsubscribe"),
 ]

@@ -1,15 +1,16 @@
-"""The message log (office roles), a preview of each kind, and the public unsubscribe page."""
+"""The message log (office roles), a preview of each kind, the settings (admins), and the public unsubscribe page."""
 
 from django import forms
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts.navigation import page_roles
+from accounts.navigation import ADMINS, page_roles
 from accounts.tenancy import organization_page
-from notifications.models import Channel, MessageKind, MessageStatus
+from notifications.models import Channel, MessageKind, MessageStatus, NotificationSettings
+from notifications.rules import notification_settings_get, notification_settings_update, rules_for
 from notifications.selectors import message_list
 from notifications.services.optout import opt_out_record, unsubscribe_read
 from notifications.services.previews import message_previews
@@ -31,6 +32,66 @@ def message_log(request):
     messages = message_list(organization=request.actor.organization, filters=filters)
     page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/messages.html", {"form": form, "page": page})
+
+
+class NotificationSettingsForm(forms.Form):
+    language = forms.ChoiceField(choices=NotificationSettings._meta.get_field("language").choices)
+    quiet_hours_start = forms.TimeField(required=False, label="Quiet hours from")
+    quiet_hours_end = forms.TimeField(required=False, label="Quiet hours until")
+    arriving_soon_minutes = forms.IntegerField(min_value=1, max_value=120, label="Arriving soon (minutes before)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label in MessageKind.choices:
+            for channel, channel_label in Channel.choices:
+                self.fields[f"rule:{kind}:{channel}"] = forms.BooleanField(
+                    required=False, label=f"{label} by {channel_label}"
+                )
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("quiet_hours_start") is None) != (data.get("quiet_hours_end") is None):
+            raise forms.ValidationError("Give both ends of the quiet hours, or neither.")
+        return data
+
+    def rules(self) -> dict[tuple[str, str], bool]:
+        return {
+            (kind, channel): self.cleaned_data[f"rule:{kind}:{channel}"]
+            for kind in MessageKind.values
+            for channel in Channel.values
+        }
+
+
+@organization_page(roles=ADMINS)
+def notification_settings(request):
+    organization = request.actor.organization
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            notification_settings_update(
+                organization=organization,
+                language=form.cleaned_data["language"],
+                quiet_hours_start=form.cleaned_data["quiet_hours_start"],
+                quiet_hours_end=form.cleaned_data["quiet_hours_end"],
+                arriving_soon_minutes=form.cleaned_data["arriving_soon_minutes"],
+                rules=form.rules(),
+            )
+            return redirect("notification-settings")
+    else:
+        current = notification_settings_get(organization=organization)
+        initial = {
+            "language": current.language,
+            "quiet_hours_start": current.quiet_hours_start,
+            "quiet_hours_end": current.quiet_hours_end,
+            "arriving_soon_minutes": current.arriving_soon_minutes,
+        }
+        for (kind, channel), enabled in rules_for(organization=organization).items():
+            initial[f"rule:{kind}:{channel}"] = enabled
+        form = NotificationSettingsForm(initial=initial)
+    rows = [
+        (label, [form[f"rule:{kind}:{channel}"] for channel in Channel.values]) for kind, label in MessageKind.choices
+    ]
+    return render(request, "notifications/settings.html", {"form": form, "rows": rows, "channels": Channel.labels})
 
 
 @organization_page(roles=page_roles("notification-messages"))

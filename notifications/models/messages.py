@@ -64,7 +64,7 @@ class NotificationSettings(models.Model):
         "accounts.Organization", on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
     )
     # Orders carry no language of their own: messages are written in the organisation's.
-    language = models.CharField(max_length=8, default="en")
+    language = models.CharField(max_length=8, default="en", choices=[("en", "English"), ("fi", "Suomi")])
     # Local wall-clock times in the organisation's timezone; start after end spans midnight.
     # Both empty: no quiet hours.
     quiet_hours_start = models.TimeField(null=True, blank=True, default=dt.time(21))

@@ -1,11 +1,15 @@
 """Ops read the message log per organisation (filtered) and per order on the tower's order page,
 and preview each kind of message."""
 
+import datetime as dt
+import re
+
 import pytest
 from django.test import Client
 
 from accounts.models import Organization
-from notifications.models import Message, MessageKind
+from notifications.models import Message, MessageKind, NotificationRule, NotificationSettings
+from notifications.rules import notification_settings_get, rules_for
 from orders.services import order_cancel
 from tests.factories.fleet import OrderFactory
 
@@ -75,3 +79,38 @@ def test_the_preview_renders_every_kind_on_both_channels(viewer_user, language, 
 
     assert page.count('data-testid="preview"') == len(MessageKind.values) * 2
     assert subject in page
+
+
+def test_an_admin_switches_rules_and_sets_quiet_hours_from_the_settings_page(admin_user, organization):
+    client = signed_in(admin_user)
+    form = {"language": "fi", "quiet_hours_start": "22:00", "quiet_hours_end": "07:00", "arriving_soon_minutes": "15"}
+    form["rule:cancelled:sms"] = "on"  # every other box unticked: all else off
+
+    response = client.post("/notifications/settings/", form)
+
+    assert response.status_code == 302
+    rules = rules_for(organization=organization)
+    assert [key for key, enabled in rules.items() if enabled] == [("cancelled", "sms")]
+    saved = notification_settings_get(organization=organization)
+    assert (saved.language, saved.quiet_hours_start, saved.quiet_hours_end, saved.arriving_soon_minutes) == (
+        "fi",
+        dt.time(22),
+        dt.time(7),
+        15,
+    )
+    page = client.get("/notifications/settings/").content.decode()
+    assert re.findall(r'name="(rule:[a-z_]+:[a-z]+)"[^>]*checked', page) == ["rule:cancelled:sms"]
+
+
+def test_half_quiet_hours_are_refused_and_nothing_changes(admin_user, organization):
+    form = {"language": "en", "quiet_hours_start": "22:00", "arriving_soon_minutes": "10"}
+
+    response = signed_in(admin_user).post("/notifications/settings/", form)
+
+    assert "Give both ends of the quiet hours, or neither." in response.content.decode()
+    assert NotificationSettings.objects.count() == 0
+    assert NotificationRule.objects.count() == 0
+
+
+def test_only_admins_open_the_settings(dispatcher_user):
+    assert signed_in(dispatcher_user).get("/notifications/settings/").status_code == 403
