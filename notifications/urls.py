@@ -5,6 +5,9 @@ from notifications import views
 urlpatterns = [
     path("notifications/messages/", views.message_log, name="notification-messages"),
     path("notifications/settings/", views.notification_settings, name="notification-settings"),
+    path(
+        "notifications/templates/<str:kind>/<str:language>/", views.message_template_edit, name="notification-template"
+    ),
     path("notifications/preview/", views.message_preview, name="notification-preview"),
     path("notifications/unsubscribe/<str:token>", views.unsubscribe, name="notifications-unsubscribe"),
 ]

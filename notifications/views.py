@@ -1,9 +1,11 @@
 """The message log (office roles), a preview of each kind, the settings (admins), and the public unsubscribe page."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -13,7 +15,9 @@ from notifications.models import Channel, MessageKind, MessageStatus, Notificati
 from notifications.rules import notification_settings_get, notification_settings_update, rules_for
 from notifications.selectors import message_list
 from notifications.services.optout import opt_out_record, unsubscribe_read
-from notifications.services.previews import message_previews
+from notifications.services.previews import message_previews, sample_context
+from notifications.services.rendering import message_render, template_override
+from notifications.services.wording import message_template_save
 
 PAGE_SIZE = 50
 
@@ -92,6 +96,49 @@ def notification_settings(request):
         (label, [form[f"rule:{kind}:{channel}"] for channel in Channel.values]) for kind, label in MessageKind.choices
     ]
     return render(request, "notifications/settings.html", {"form": form, "rows": rows, "channels": Channel.labels})
+
+
+class MessageTemplateForm(forms.Form):
+    subject = forms.CharField(required=False, max_length=300)
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 12}), label="Email text")
+    sms = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="SMS")
+
+
+@organization_page(roles=ADMINS)
+def message_template_edit(request, kind, language):
+    organization = request.actor.organization
+    if kind not in MessageKind.values or language not in dict(NotificationSettings._meta.get_field("language").choices):
+        raise Http404("No such kind of message or language.")
+    current = template_override(organization_id=organization.pk, kind=kind, language=language)
+    if request.method == "POST":
+        form = MessageTemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                message_template_save(organization=organization, kind=kind, language=language, **form.cleaned_data)
+            except ValidationError as refusal:
+                for field, problems in refusal.message_dict.items():
+                    form.add_error(field, problems)
+            else:
+                return redirect("notification-template", kind=kind, language=language)
+    else:
+        form = MessageTemplateForm(
+            initial={"subject": current.subject, "text": current.text, "sms": current.sms} if current else {}
+        )
+    context = sample_context(organization, language)
+    rendered = {
+        channel: message_render(kind=kind, channel=channel, language=language, context=context, override=current)
+        for channel in Channel.values
+    }
+    default_source = get_template(f"notifications/messages/{language}/{kind}.txt").template.source
+    page = {
+        "form": form,
+        "kind": MessageKind(kind),
+        "language": language,
+        "email": rendered[Channel.EMAIL],
+        "sms": rendered[Channel.SMS][1],
+        "default_source": default_source,
+    }
+    return render(request, "notifications/template.html", page)
 
 
 @organization_page(roles=page_roles("notification-messages"))

@@ -151,3 +151,26 @@ class OptOut(models.Model):
 
     def __str__(self):
         return f"{self.contact} opted out of {self.channel}"
+
+
+class MessageTemplate(models.Model):
+    """An organisation's own wording for one kind in one language; a blank part keeps the default.
+
+    Parts are Django template source with the variables of docs/notifications.md.
+    """
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=MessageKind.choices)
+    language = models.CharField(max_length=8)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    sms = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "language"], name="uniq_message_template")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}/{self.language} of {self.organization_id}"

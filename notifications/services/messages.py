@@ -20,7 +20,7 @@ from notifications.channels import ProviderError, email_send, sms_provider
 from notifications.models import Channel, Message, MessageStatus
 from notifications.rules import channels_for, notification_settings_get, quiet_until
 from notifications.services.optout import opted_out, unsubscribe_url
-from notifications.services.rendering import message_render, template_language
+from notifications.services.rendering import message_render, template_language, template_override
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def message_queue(*, order: Order, kind: str, cause: str, context: dict) -> list
     organization = order.organization
     settings = notification_settings_get(organization=organization)
     language = template_language(kind=kind, language=settings.language)
+    override = template_override(organization_id=organization.pk, kind=kind, language=language)
     now = clock.now()
     created = []
     for channel in channels_for(organization=organization, kind=kind):
@@ -57,7 +58,11 @@ def message_queue(*, order: Order, kind: str, cause: str, context: dict) -> list
             continue
         link = unsubscribe_url(organization_id=organization.pk, channel=channel, contact=recipient)
         subject, body, body_html = message_render(
-            kind=kind, channel=channel, language=language, context={**context, "unsubscribe_url": link}
+            kind=kind,
+            channel=channel,
+            language=language,
+            context={**context, "unsubscribe_url": link},
+            override=override,
         )
         suppressed = opted_out(organization=organization, channel=channel, contact=recipient)
         due = quiet_until(settings=settings, timezone=organization.timezone, kind=kind, at=now) or now

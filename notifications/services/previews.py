@@ -9,20 +9,27 @@ from accounts.models import Organization
 from common import clock
 from notifications.models import Channel, MessageKind
 from notifications.rules import notification_settings_get, rules_for
-from notifications.services.rendering import customer_reason, message_render, public_url, template_language
+from notifications.services.rendering import (
+    customer_reason,
+    message_render,
+    public_url,
+    template_language,
+    template_override,
+)
 
 
 @dataclass(frozen=True)
 class Preview:
     kind: str
     label: str
+    language: str
     channel: str
     enabled: bool
     subject: str
     body: str
 
 
-def _sample_context(organization: Organization, language: str) -> dict:
+def sample_context(organization: Organization, language: str) -> dict:
     start = clock.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
     tracking_url = public_url("/t/SAMPLE-TOKEN")
     return {
@@ -57,8 +64,11 @@ def message_previews(*, organization: Organization, language: str | None = None)
     previews = []
     for kind, label in MessageKind.choices:
         chosen = template_language(kind=kind, language=language or settings.language)
-        context = _sample_context(organization, chosen)
+        context = sample_context(organization, chosen)
+        override = template_override(organization_id=organization.pk, kind=kind, language=chosen)
         for channel in Channel.values:
-            subject, body, _html = message_render(kind=kind, channel=channel, language=chosen, context=context)
-            previews.append(Preview(kind, label, channel, rules[(kind, channel)], subject, body))
+            subject, body, _html = message_render(
+                kind=kind, channel=channel, language=chosen, context=context, override=override
+            )
+            previews.append(Preview(kind, label, chosen, channel, rules[(kind, channel)], subject, body))
     return previews

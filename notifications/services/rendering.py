@@ -5,14 +5,15 @@ plain-text email) or "sms". The email's HTML part wraps the text in templates/no
 The variables are documented in docs/notifications.md.
 """
 
+import re
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.template import TemplateDoesNotExist
+from django.template import Context, Template, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
-from notifications.models import Channel
+from notifications.models import Channel, MessageTemplate
 
 FALLBACK_LANGUAGE = "en"
 # The failure taxonomy (dispatch FailureReason) in the customer's words.
@@ -55,15 +56,20 @@ def template_language(*, kind: str, language: str) -> str:
     return language
 
 
-def message_render(*, kind: str, channel: str, language: str, context: dict) -> tuple[str, str, str]:
-    """(subject, body, html body) for one channel; an SMS has only a body."""
+def message_render(
+    *, kind: str, channel: str, language: str, context: dict, override: MessageTemplate | None = None
+) -> tuple[str, str, str]:
+    """(subject, body, html body) for one channel; an SMS has only a body.
+
+    `override` is the organisation's own wording: each part it gives replaces the default's.
+    """
     name = f"notifications/messages/{language}/{kind}.txt"
     # Times read in the organisation's timezone, whatever the worker's.
     with translation.override(language), timezone.override(ZoneInfo(context["timezone"])):
         if channel == Channel.SMS:
-            return "", _part(name, "sms", context), ""
-        subject = " ".join(_part(name, "subject", context).split())
-        text = _part(name, "text", context)
+            return "", _part(name, "sms", context, override), ""
+        subject = " ".join(_part(name, "subject", context, override).split())
+        text = _part(name, "text", context, override)
         html = render_to_string(
             "notifications/email.html",
             {**context, "subject": subject, "text": text, "language": language},
@@ -71,8 +77,32 @@ def message_render(*, kind: str, channel: str, language: str, context: dict) -> 
     return subject, text, html
 
 
-def _part(name: str, part: str, context: dict) -> str:
+def _part(name: str, part: str, context: dict, override: MessageTemplate | None) -> str:
+    if override is not None and (source := getattr(override, part).strip()):
+        # Plain text: the HTML part escapes it when it wraps it.
+        return Template(f"{{% autoescape off %}}{source}{{% endautoescape %}}").render(Context(context)).strip()
     return render_to_string(name, {**context, "part": part}).strip()
+
+
+# An organisation's wording may use variables and filters, not reach other templates or libraries.
+FORBIDDEN_TAGS = re.compile(r"{%\s*(load|include|extends|ssi|debug|block)\b")
+
+
+def template_source_check(source: str) -> str | None:
+    """Why `source` cannot be an organisation's message part, or None when it can."""
+    if FORBIDDEN_TAGS.search(source):
+        return (
+            "Tags that load libraries or other templates (load, include, extends, block, ssi, debug) are not allowed."
+        )
+    try:
+        Template(source)
+    except TemplateSyntaxError as error:
+        return f"Template error: {error}"
+    return None
+
+
+def template_override(*, organization_id: int, kind: str, language: str) -> MessageTemplate | None:
+    return MessageTemplate.objects.filter(organization_id=organization_id, kind=kind, language=language).first()
 
 
 def public_url(path: str) -> str:

@@ -5,10 +5,11 @@ import datetime as dt
 import re
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from accounts.models import Organization
-from notifications.models import Message, MessageKind, NotificationRule, NotificationSettings
+from notifications.models import Message, MessageKind, MessageTemplate, NotificationRule, NotificationSettings
 from notifications.rules import notification_settings_get, rules_for
 from orders.services import order_cancel
 from tests.factories.fleet import OrderFactory
@@ -114,3 +115,42 @@ def test_half_quiet_hours_are_refused_and_nothing_changes(admin_user, organizati
 
 def test_only_admins_open_the_settings(dispatcher_user):
     assert signed_in(dispatcher_user).get("/notifications/settings/").status_code == 403
+
+
+def test_an_admins_own_wording_replaces_the_default_in_later_messages(
+    admin_user, dispatcher_actor, make_stop, django_capture_on_commit_callbacks
+):
+    client = signed_in(admin_user)
+    wording = {"subject": "Order {{ order_reference }} called off", "text": "", "sms": ""}
+
+    saved = client.post("/notifications/templates/cancelled/en/", wording)
+    stop = make_stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
+
+    assert saved.status_code == 302
+    [email] = mail.outbox
+    assert email.subject == f"Order {stop.order.merchant_reference} called off"
+    assert email.body.startswith("Hello Aino Virtanen,")  # the text part kept its default
+    page = client.get("/notifications/templates/cancelled/en/").content.decode()
+    assert "Order SO-1001 called off" in page  # the preview with sample data
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("{% load static %}{% static 'x' %}", "Tags that load libraries or other templates"),
+        ("{% include 'base.html' %}", "Tags that load libraries or other templates"),
+        ("{% if %}", "Template error"),
+    ],
+    ids=["load", "include", "syntax"],
+)
+def test_wording_that_is_not_a_safe_template_is_refused(admin_user, source, problem):
+    response = signed_in(admin_user).post("/notifications/templates/cancelled/en/", {"text": source})
+
+    assert problem in response.content.decode()
+    assert MessageTemplate.objects.count() == 0
+
+
+def test_only_admins_edit_the_wording(dispatcher_user):
+    assert signed_in(dispatcher_user).get("/notifications/templates/cancelled/en/").status_code == 403
