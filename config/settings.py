@@ -483,7 +483,7 @@ WAYPOINT_SMS_HTTP_COST_FIELD = os.environ.get("WAYPOINT_SMS_HTTP_COST_FIELD", "c
 WAYPOINT_SMS_HTTP_TIMEOUT_S = float(os.environ.get("WAYPOINT_SMS_HTTP_TIMEOUT_S", "10"))
 # Links in messages (tracking page, new slot, unsubscribe) are absolute: customers open them from
 # their inbox, so they need the address the site is reached at.
-WAYPOINT_PUBLIC_URL = os.environ.get("WAYPOINT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+WAYPOINT_PUBLIC_URL = os.environ.get("WAYPOINT_PUBLIC_URL", "http://localhost:8000").rstrip("/")
 CELERY_BEAT_SCHEDULE["notification-messages-sweep"] = {
     "task": "notifications.tasks.messages_sweep_task",
     "schedule": 60.0,
