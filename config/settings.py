@@ -484,11 +484,14 @@ WAYPOINT_SMS_HTTP_TIMEOUT_S = float(os.environ.get("WAYPOINT_SMS_HTTP_TIMEOUT_S"
 # Links in messages (tracking page, new slot, unsubscribe) are absolute: customers open them from
 # their inbox, so they need the address the site is reached at.
 WAYPOINT_PUBLIC_URL = os.environ.get("WAYPOINT_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Due messages (quiet hours over, retries, lost tasks) and "arriving soon" are looked for this often,
+# in beat and in the embedded worker's schedule (whose one timer runs at the shortest interval).
+WAYPOINT_NOTIFICATION_SWEEP_S = float(os.environ.get("WAYPOINT_NOTIFICATION_SWEEP_S", "30"))
 CELERY_BEAT_SCHEDULE["notification-messages-sweep"] = {
     "task": "notifications.tasks.messages_sweep_task",
-    "schedule": 60.0,
+    "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
 }
 CELERY_BEAT_SCHEDULE["notification-arriving-soon"] = {
     "task": "notifications.tasks.arriving_soon_scan_task",
-    "schedule": 60.0,
+    "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
 }

@@ -2,7 +2,7 @@
 
 Tracking refreshes StopEta on every position but knows nothing of N, which is notifications'
 setting (and tracking must not import notifications); publishing an event for every estimate
-change would cost an outbox row per stop per position. A sweep every minute over today's open
+change would cost an outbox row per stop per position. A sweep every 30 s over today's open
 estimates is one query, and the message's dedupe key (per stop) makes it once per stop.
 """
 
