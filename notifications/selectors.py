@@ -18,3 +18,7 @@ def message_list(*, organization: Organization, filters: dict | None = None) -> 
 
 def order_messages(*, organization: Organization, order) -> QuerySet[Message]:
     return Message.objects.filter(organization=organization, order=order).order_by("created_at", "id")
+
+
+def message_get(*, organization: Organization, message_id: int) -> Message | None:
+    return message_list(organization=organization).filter(pk=message_id).first()

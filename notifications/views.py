@@ -13,7 +13,7 @@ from accounts.navigation import ADMINS, page_roles
 from accounts.tenancy import organization_page
 from notifications.models import Channel, MessageKind, MessageStatus, NotificationSettings
 from notifications.rules import notification_settings_get, notification_settings_update, rules_for
-from notifications.selectors import message_list
+from notifications.selectors import message_get, message_list
 from notifications.services.optout import opt_out_record, unsubscribe_read
 from notifications.services.previews import message_previews, sample_context
 from notifications.services.rendering import message_render, template_override
@@ -36,6 +36,14 @@ def message_log(request):
     messages = message_list(organization=request.actor.organization, filters=filters)
     page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/messages.html", {"form": form, "page": page})
+
+
+@organization_page(roles=page_roles("notification-messages"))
+def message_detail(request, pk):
+    message = message_get(organization=request.actor.organization, message_id=pk)
+    if message is None:
+        raise Http404("No such message.")
+    return render(request, "notifications/message.html", {"message": message})
 
 
 class NotificationSettingsForm(forms.Form):

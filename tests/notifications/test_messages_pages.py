@@ -154,3 +154,15 @@ def test_wording_that_is_not_a_safe_template_is_refused(admin_user, source, prob
 
 def test_only_admins_edit_the_wording(dispatcher_user):
     assert signed_in(dispatcher_user).get("/notifications/templates/cancelled/en/").status_code == 403
+
+
+def test_a_message_opens_with_its_whole_text_for_its_organisation_only(viewer_user, cancelled):
+    message = Message.objects.get(order=cancelled[0])
+    client = signed_in(viewer_user)
+
+    page = client.get(f"/notifications/messages/{message.pk}/").content.decode()
+    Message.objects.filter(pk=message.pk).update(organization=Organization.objects.create(name="Other", slug="o"))
+
+    assert f'data-testid="message-subject">{message.subject}<' in page
+    assert "To stop these emails:" in page
+    assert client.get(f"/notifications/messages/{message.pk}/").status_code == 404
