@@ -14,6 +14,7 @@ class NotificationsConfig(AppConfig):
         # Customer messages follow the order's life; each subscriber only writes Message rows,
         # sent after the delivery commits (notifications/services/messages.py).
         events.subscribe(events.ORDER_PLANNED, handlers.on_order_planned)
+        events.subscribe(events.ORDER_DISPATCHED, handlers.on_order_dispatched)
         events.subscribe(events.ORDER_OUT_FOR_DELIVERY, handlers.on_order_out_for_delivery)
         events.subscribe(events.ORDER_DELIVERED, handlers.on_order_delivered)
         events.subscribe(events.ORDER_FAILED, handlers.on_order_failed)

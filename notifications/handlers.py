@@ -15,6 +15,7 @@ from notifications.services.rendering import customer_reason, template_language
 from orders.models import Order, ProofOfDelivery
 from orders.services import order_proofs_required
 from tracking.models import DeliveryException, StopEta
+from tracking.selectors.tower import organization_today
 
 LATE_RISK = "late_risk"
 
@@ -36,13 +37,31 @@ def on_order_planned(payload: dict) -> None:
     message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=f"order:{order.pk}", context=context)
 
 
+def on_order_dispatched(payload: dict) -> None:
+    """A route released for today already puts the order on its way; a plan for another day waits
+    for the driver to set out (out_for_delivery)."""
+    if (order := _order(payload["order_id"])) is None:
+        return
+    if order.delivery_date != organization_today(order.organization):
+        return
+    _out_for_delivery(order)
+
+
 def on_order_out_for_delivery(payload: dict) -> None:
     if (order := _order(payload["order_id"])) is None:
         return
+    _out_for_delivery(order)
+
+
+def _out_for_delivery(order: Order) -> None:
+    """One message per attempt and code, whichever of dispatch and setting out comes first: a
+    re-dispatch that made a new one-time code tells the new code."""
     context = order_context(order)
+    cause = _attempt_cause(order)
     if ProofOfDelivery.ONE_TIME_CODE in order_proofs_required(order) and order.delivery_code:
         context["delivery_code"] = order.delivery_code
-    message_queue(order=order, kind=MessageKind.OUT_FOR_DELIVERY, cause=_attempt_cause(order), context=context)
+        cause = f"{cause}:code:{order.delivery_code}"
+    message_queue(order=order, kind=MessageKind.OUT_FOR_DELIVERY, cause=cause, context=context)
 
 
 def on_order_delivered(payload: dict) -> None:

@@ -42,15 +42,16 @@ def route(hub, driver):
 
 @pytest.fixture
 def make_stop(hub, route):
-    """`make_stop(**order_fields)`: the next stop of `route`, its order dispatched for today, with contacts."""
+    """`make_stop(**order_fields)`: the next stop of `route` (the fixture's by default), its order
+    dispatched (or `status_order`) for today, with contacts."""
 
-    def make(*, status="planned", **order_fields):
-        order_fields.setdefault("status", "dispatched")
+    def make(*, status="planned", route=route, status_order="dispatched", **order_fields):
         order_fields.setdefault("customer_email", EMAIL)
         order_fields.setdefault("customer_phone", PHONE)
+        order_fields.setdefault("delivery_date", TODAY)
         order = OrderFactory(
             hub=hub,
-            delivery_date=TODAY,
+            status=status_order,
             window_start=at(TODAY, 10),
             window_end=at(TODAY, 12),
             time_windows=[{"start": at(TODAY, 10).isoformat(), "end": at(TODAY, 12).isoformat()}],

@@ -6,12 +6,14 @@ from django.core import mail
 from django.db import transaction
 
 from dispatch.execution.services import stops as execution
+from dispatch.planning.services.plans import plan_dispatch
 from notifications.models import Message, MessageKind, MessageStatus, NotificationSettings
 from notifications.rules import rule_set
 from orders.models import Order
 from orders.services import order_cancel, order_transition
-from tests.clock import START
+from tests.clock import START, TODAY
 from tests.dispatch.slots.test_slot_fixtures import make_crew, make_template
+from tests.factories.fleet import DAY, PlanFactory, RouteFactory
 from tests.notifications.conftest import EMAIL, PHONE, emails_to, sent
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +37,41 @@ def test_going_out_for_delivery_sends_the_tracking_link_by_email_and_sms(
     assert link in sms.body
     assert sms.provider_id.startswith("console-")
     assert "code" not in email.body.lower()
+
+
+def test_dispatching_todays_plan_sends_out_for_delivery_once_and_setting_out_adds_nothing(
+    hub, dispatcher_actor, driver_actor, driver, make_stop, django_capture_on_commit_callbacks
+):
+    # given: an optimized plan of today with two planned orders
+    plan = PlanFactory(hub=hub, date=TODAY, status="optimized")
+    route = RouteFactory(hub=hub, plan=plan, driver=driver)
+    stops = [make_stop(status="planned", route=route, status_order="planned") for _ in range(2)]
+
+    # when: the dispatcher releases it, and later the driver starts the shift
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_dispatch(actor=dispatcher_actor, plan=plan, expected_version=plan.version)
+    with django_capture_on_commit_callbacks(execute=True):
+        execution.shift_start(actor=driver_actor, route=route, at=START)
+
+    # then: each customer got one email and one SMS with the tracking link
+    assert Order.objects.filter(status="out_for_delivery").count() == 2
+    assert sent() == [("out_for_delivery", "email", "sent"), ("out_for_delivery", "sms", "sent")] * 2
+    for stop in stops:
+        assert Message.objects.filter(order=stop.order, channel="sms").get().body.count(stop.order.tracking_token) == 1
+
+
+def test_dispatching_tomorrows_plan_waits_for_the_driver_to_set_out(
+    hub, dispatcher_actor, driver, make_stop, django_capture_on_commit_callbacks
+):
+    plan = PlanFactory(hub=hub, date=DAY, status="optimized")
+    route = RouteFactory(hub=hub, plan=plan, driver=driver)
+    make_stop(status="planned", route=route, status_order="planned", delivery_date=DAY)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_dispatch(actor=dispatcher_actor, plan=plan, expected_version=plan.version)
+
+    assert Order.objects.get().status == "dispatched"
+    assert sent() == []
 
 
 def test_an_order_that_asks_for_a_one_time_code_gets_it_with_out_for_delivery(
