@@ -67,6 +67,8 @@ class HttpSmsProvider:
     """
 
     def send(self, *, to: str, body: str) -> Sent:
+        if not settings.WAYPOINT_SMS_HTTP_URL.startswith(("http://", "https://")):
+            raise ProviderError("WAYPOINT_SMS_HTTP_URL must be set to the gateway's http(s) address")
         content_type = settings.WAYPOINT_SMS_HTTP_CONTENT_TYPE
         values = {"to": to, "body": body, "sender": settings.WAYPOINT_SMS_SENDER}
         if "json" in content_type:

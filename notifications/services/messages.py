@@ -133,6 +133,11 @@ def message_send(*, message_id: int) -> float | None:
             sent = _deliver(message)
         except ProviderError as error:
             return _failed(message, str(error), now)
+        except Exception as error:
+            # A provider's own bug counts as a failed attempt: retried, then given up on, rather
+            # than leaving the message queued for every sweep to fail on forever.
+            logger.exception("Message #%d: the %s provider raised", message.pk, message.channel)
+            return _failed(message, f"{type(error).__name__}: {error}", now)
         message.provider_id, message.cost, message.error = sent.provider_id, sent.cost, ""
         message.sent_at = clock.now()
         _finish(message, MessageStatus.SENT)

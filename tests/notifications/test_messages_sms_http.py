@@ -144,3 +144,22 @@ def test_a_gateway_that_never_recovers_fails_the_message_after_the_last_attempt(
     assert all(later == min(earlier * 2, cap) for earlier, later in zip(gaps, gaps[1:], strict=False))
     assert gaps[-1] == cap
     assert messages_sweep_task() == 0
+
+
+def test_an_http_provider_without_an_address_fails_the_attempt_and_is_retried(
+    settings, sms_only, dispatcher_actor, make_stop, time_machine, django_capture_on_commit_callbacks
+):
+    settings.WAYPOINT_SMS_PROVIDER, settings.WAYPOINT_SMS_HTTP_URL = "http", ""
+    stop = make_stop()
+    time_machine.move_to(START, tick=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
+
+    message = Message.objects.get()
+    assert (message.status, message.attempts, message.next_attempt_at) == (
+        MessageStatus.QUEUED,
+        1,
+        START + dt.timedelta(seconds=30),
+    )
+    assert message.error == "WAYPOINT_SMS_HTTP_URL must be set to the gateway's http(s) address"
