@@ -31,6 +31,8 @@ PAGES: tuple[Page, ...] = (
     Page("Control tower", "control-tower", OFFICE),
     Page("Dispatch", "dispatch-home", OFFICE),
     Page("Forecast", "dispatch-forecast", OFFICE),
+    # Customer messages sent, queued, failed or suppressed (notifications/views.py).
+    Page("Messages", "notification-messages", OFFICE),
     # Importing writes orders: viewers can only read.
     Page("Import CSV", "order-import", WRITE_ROLES),
     Page("API keys", "api-key-list", ADMINS),

@@ -16,9 +16,16 @@ app.autodiscover_tasks()
 _inprocess_lock = threading.Lock()
 _inprocess_workers: list = []
 # Embedded mode has no beat; these entries of the beat schedule run on a timer thread instead, so a
-# solve whose worker thread died is failed within the same bound as in production (README), and
-# webhook retries go out in the demo too.
-EMBEDDED_SCHEDULE = ("plans-sweep-stale", "optimization-jobs-sweep-stale", "webhook-deliveries-sweep")
+# solve whose worker thread died is failed within the same bound as in production (README).
+EMBEDDED_SCHEDULE = (
+    "plans-sweep-stale",
+    "optimization-jobs-sweep-stale",
+    # Webhook retries and customer messages (after quiet hours, retries, lost tasks; "arriving
+    # soon") go out in the demo too.
+    "webhook-deliveries-sweep",
+    "notification-messages-sweep",
+    "notification-arriving-soon",
+)
 
 
 def _run_embedded_schedule() -> None:

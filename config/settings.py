@@ -467,3 +467,45 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Customer notifications (issue 14; notifications/) ------------------------------------------
+# Email goes through Django's email backends: by default each message is written as a file under
+# var/mail/ (the demo's "inbox"); production sets EMAIL_BACKEND to SMTP with EMAIL_HOST etc.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Waypoint <no-reply@waypoint.local>")
+# The right-hand side of the Message-IDs Waypoint gives its emails.
+WAYPOINT_EMAIL_DOMAIN = os.environ.get("WAYPOINT_EMAIL_DOMAIN", "waypoint.local")
+# SMS: `console` logs each message; `http` posts it to a gateway (notifications/channels.py).
+WAYPOINT_SMS_PROVIDER = os.environ.get("WAYPOINT_SMS_PROVIDER", "console")
+WAYPOINT_SMS_SENDER = os.environ.get("WAYPOINT_SMS_SENDER", "Waypoint")
+WAYPOINT_SMS_HTTP_URL = os.environ.get("WAYPOINT_SMS_HTTP_URL", "")
+WAYPOINT_SMS_HTTP_USERNAME = os.environ.get("WAYPOINT_SMS_HTTP_USERNAME", "")
+WAYPOINT_SMS_HTTP_PASSWORD = os.environ.get("WAYPOINT_SMS_HTTP_PASSWORD", "")
+WAYPOINT_SMS_HTTP_TOKEN = os.environ.get("WAYPOINT_SMS_HTTP_TOKEN", "")
+WAYPOINT_SMS_HTTP_CONTENT_TYPE = os.environ.get("WAYPOINT_SMS_HTTP_CONTENT_TYPE", "application/json")
+WAYPOINT_SMS_HTTP_BODY = os.environ.get("WAYPOINT_SMS_HTTP_BODY", '{"to": "$to", "from": "$sender", "text": "$body"}')
+WAYPOINT_SMS_HTTP_ID_FIELD = os.environ.get("WAYPOINT_SMS_HTTP_ID_FIELD", "id")
+WAYPOINT_SMS_HTTP_COST_FIELD = os.environ.get("WAYPOINT_SMS_HTTP_COST_FIELD", "cost")
+WAYPOINT_SMS_HTTP_TIMEOUT_S = float(os.environ.get("WAYPOINT_SMS_HTTP_TIMEOUT_S", "10"))
+# Links in messages (tracking page, new slot, unsubscribe) are absolute: customers open them from
+# their inbox, so they need the address the site is reached at.
+WAYPOINT_PUBLIC_URL = os.environ.get("WAYPOINT_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Due messages (quiet hours over, retries, lost tasks) and "arriving soon" are looked for this often,
+# in beat and in the embedded worker's schedule (whose one timer runs at the shortest interval).
+WAYPOINT_NOTIFICATION_SWEEP_S = float(os.environ.get("WAYPOINT_NOTIFICATION_SWEEP_S", "30"))
+CELERY_BEAT_SCHEDULE["notification-messages-sweep"] = {
+    "task": "notifications.tasks.messages_sweep_task",
+    "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
+}
+CELERY_BEAT_SCHEDULE["notification-arriving-soon"] = {
+    "task": "notifications.tasks.arriving_soon_scan_task",
+    "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
+}

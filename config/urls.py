@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("tracking.urls")),
     path("", include("notifications.webhooks.urls")),
+    path("", include("notifications.urls")),
 ]
 
 # Branded pages for people, the API's JSON error shape under /api/ (common/error_pages.py).

@@ -7,10 +7,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
         ('accounts', '0002_execution'),
+        ('notifications', '0001_initial'),
     ]
 
     operations = [

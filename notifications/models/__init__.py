@@ -1,3 +1,15 @@
+from notifications.models.messages import (
+    DEFAULT_RULES,
+    MESSAGE_TRANSITIONS,
+    Channel,
+    Message,
+    MessageKind,
+    MessageStatus,
+    MessageTemplate,
+    NotificationRule,
+    NotificationSettings,
+    OptOut,
+)
 from notifications.models.webhooks import (
     DeliveryStatus,
     WebhookAttempt,
@@ -6,4 +18,20 @@ from notifications.models.webhooks import (
     WebhookEvent,
 )
 
-__all__ = ["DeliveryStatus", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent"]
+__all__ = [
+    "DEFAULT_RULES",
+    "MESSAGE_TRANSITIONS",
+    "Channel",
+    "DeliveryStatus",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "MessageTemplate",
+    "NotificationRule",
+    "NotificationSettings",
+    "OptOut",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

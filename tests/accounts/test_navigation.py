@@ -56,7 +56,7 @@ def test_pages_outside_the_roles_navigation_answer_403(request, hub, role):
     assert statuses == dict.fromkeys(closed, 403)
 
 
-OFFICE_PAGES = ["Overview", "Orders", "Control tower", "Dispatch", "Forecast"]
+OFFICE_PAGES = ["Overview", "Orders", "Control tower", "Dispatch", "Forecast", "Messages"]
 
 
 @pytest.mark.parametrize(

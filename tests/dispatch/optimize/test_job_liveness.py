@@ -63,6 +63,8 @@ def test_the_embedded_worker_runs_the_sweeps_of_the_beat_schedule():
         ("dispatch.planning.tasks.plan_sweep_stale_task", 30.0),
         ("dispatch.optimize.tasks.optimization_jobs_sweep_stale_task", 30.0),
         ("notifications.webhooks.tasks.webhook_deliveries_sweep_task", 30.0),
+        ("notifications.tasks.messages_sweep_task", 30.0),
+        ("notifications.tasks.arriving_soon_scan_task", 30.0),
     ]
     assert all(entry["task"] in app.tasks for entry in entries)
 
