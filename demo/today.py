@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q
+from django.utils.text import slugify
 
 from accounts.tenancy import Actor
 from common import clock
@@ -65,7 +66,12 @@ def _rows(hub: Hub, day: dt.date, rng: random.Random) -> list[dict]:
             "merchant_reference": f"{TODAY_PREFIX}-{hub.code}-{day:%Y%m%d}-{index + 1:03d}",
             "type": "delivery",
             "hub": hub,
-            "customer": {"name": NAMES[index % len(NAMES)], "phone": f"+35850{5550200 + index}", "email": ""},
+            "customer": {
+                "name": NAMES[index % len(NAMES)],
+                "phone": f"+35850{5550200 + index}",
+                # example.com never delivers: the demo's emails land in var/mail/ and the message log.
+                "email": f"{slugify(NAMES[index % len(NAMES)]).replace('-', '.')}@example.com",
+            },
             "address": {
                 "text": f"Helsinki {lat:.4f}, {lng:.4f}",
                 "postcode": "",
