@@ -17,8 +17,10 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import Organization, Role  # noqa: E402
 from accounts.services import api_key_create, user_create  # noqa: E402
+from accounts.tenancy import Actor  # noqa: E402
 from dispatch.models import Hub  # noqa: E402
-from tests.clock import START  # noqa: E402
+from tests.clock import START, TODAY  # noqa: E402
+from tests.factories.fleet import DriverFactory, PlanFactory, RouteFactory  # noqa: E402
 
 # pytest-django has loaded the settings before this file runs, so the variable above reaches only
 # the processes the tests start; in this process the setting is turned off here. Otherwise importing
@@ -195,6 +197,30 @@ def hub(organization):
         timezone="Europe/Helsinki",
         service_radius_km=10,
     )
+
+
+# A dispatched route of today for the signed-in driver (the execution and notification tests).
+
+
+@pytest.fixture
+def driver(hub, driver_user):
+    return DriverFactory(home_hub=hub, user=driver_user, name="Mikko Lahti")
+
+
+@pytest.fixture
+def driver_actor(driver_user):
+    return Actor(organization=driver_user.organization, user=driver_user)
+
+
+@pytest.fixture
+def dispatcher_actor(dispatcher_user):
+    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
+
+
+@pytest.fixture
+def route(hub, driver):
+    plan = PlanFactory(hub=hub, date=TODAY, status="dispatched")
+    return RouteFactory(hub=hub, plan=plan, driver=driver, load_parcels=3)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ address and a phone, and helpers to read what went out."""
 import pytest
 from django.core import mail
 
-from accounts.tenancy import Actor
 from notifications.models import Message
 from tests.clock import TODAY, at
-from tests.factories.fleet import DriverFactory, OrderFactory, PlanFactory, RouteFactory, StopFactory
+from tests.factories.fleet import OrderFactory, StopFactory
+from tests.notifications.webhooks_receiver import Receiver
 
 EMAIL = "aino@example.fi"
 PHONE = "+358 40 123 4567"
@@ -17,27 +17,6 @@ PHONE = "+358 40 123 4567"
 def _console_sms(settings):
     settings.WAYPOINT_SMS_PROVIDER = "console"
     settings.WAYPOINT_PUBLIC_URL = "https://waypoint.example"
-
-
-@pytest.fixture
-def driver(hub, driver_user):
-    return DriverFactory(home_hub=hub, user=driver_user, name="Mikko Lahti")
-
-
-@pytest.fixture
-def driver_actor(driver_user):
-    return Actor(organization=driver_user.organization, user=driver_user)
-
-
-@pytest.fixture
-def dispatcher_actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
-
-
-@pytest.fixture
-def route(hub, driver):
-    plan = PlanFactory(hub=hub, date=TODAY, status="dispatched")
-    return RouteFactory(hub=hub, plan=plan, driver=driver, load_parcels=3)
 
 
 @pytest.fixture
@@ -80,3 +59,11 @@ def sent(kind: str | None = None) -> list[tuple[str, str, str]]:
 
 def emails_to(address: str) -> list:
     return [email for email in mail.outbox if address in email.to]
+
+
+@pytest.fixture
+def receiver():
+    """A merchant's receiver on loopback, stopped after the test."""
+    started = Receiver().start()
+    yield started
+    started.stop()

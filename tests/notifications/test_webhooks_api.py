@@ -9,7 +9,6 @@ from standardwebhooks import Webhook
 from common import clock
 from notifications.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories.orders import order_payload
-from tests.notifications.webhooks_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 ENDPOINTS = "/api/webhooks/endpoints"
@@ -18,13 +17,6 @@ ENDPOINTS = "/api/webhooks/endpoints"
 @pytest.fixture(autouse=True)
 def _receivers_on_loopback(settings):
     settings.WAYPOINT_WEBHOOKS_ALLOW_PRIVATE = True
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 def register(client_, receiver, **fields):

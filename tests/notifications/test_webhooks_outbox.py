@@ -12,19 +12,11 @@ from notifications.webhooks.services import webhook_endpoint_create
 from notifications.webhooks.tasks import webhook_deliveries_sweep_task
 from tests.concurrency import run_together
 from tests.factories.orders import order_payload
-from tests.notifications.webhooks_receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
 def _receivers_on_loopback(settings):
     settings.WAYPOINT_WEBHOOKS_ALLOW_PRIVATE = True
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.mark.django_db

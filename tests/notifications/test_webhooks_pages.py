@@ -4,7 +4,6 @@ import pytest
 from django.test import Client
 
 from notifications.models import WebhookEndpoint
-from tests.notifications.webhooks_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -12,13 +11,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _receivers_on_loopback(settings):
     settings.WAYPOINT_WEBHOOKS_ALLOW_PRIVATE = True
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 def browser(user) -> Client:

@@ -1,31 +1,9 @@
-"""A dispatched route of today for the signed-in driver, with stops whose orders are dispatched."""
+"""Stops of the driver's dispatched route of today (tests/conftest.py), their orders dispatched."""
 
 import pytest
 
-from accounts.tenancy import Actor
 from tests.clock import TODAY, at
-from tests.factories.fleet import DriverFactory, OrderFactory, PlanFactory, RouteFactory, StopFactory
-
-
-@pytest.fixture
-def driver(hub, driver_user):
-    return DriverFactory(home_hub=hub, user=driver_user, name="Mikko Lahti")
-
-
-@pytest.fixture
-def driver_actor(driver_user):
-    return Actor(organization=driver_user.organization, user=driver_user)
-
-
-@pytest.fixture
-def dispatcher_actor(dispatcher_user):
-    return Actor(organization=dispatcher_user.organization, user=dispatcher_user)
-
-
-@pytest.fixture
-def route(hub, driver):
-    plan = PlanFactory(hub=hub, date=TODAY, status="dispatched")
-    return RouteFactory(hub=hub, plan=plan, driver=driver, load_parcels=3)
+from tests.factories.fleet import OrderFactory, StopFactory
 
 
 @pytest.fixture
