@@ -148,6 +148,7 @@ class Producer:
         self.committed: dict[tuple[int, str], float] = {}
         self.done = threading.Event()
         self.lag_s = 0.0  # how far behind its schedule the producer ended (it could not keep the rate)
+        self.finished_at = 0.0
 
     def run(self) -> None:
         from django.db import connection
@@ -159,6 +160,7 @@ class Producer:
         actor, slug = self.fixture["actor"], self.fixture["slug"]
         hubs = hub_by_code(organization=actor.organization)
         per_tick = max(2, round(self.rate * TICK_S))
+        tick_s = per_tick / self.rate  # longer than TICK_S at rates under 20 events/s
         orders_total = self.events // 2 if self.cancel else self.events
         creates_per_tick = per_tick // 2 if self.cancel else per_tick
         made, previous, start = 0, [], time.monotonic()
@@ -182,12 +184,13 @@ class Producer:
                     self.committed[(order.pk, "order.cancelled")] = time.time()
                 previous = created if self.cancel else []
                 tick += 1
-                wait = start + tick * TICK_S - time.monotonic()
+                wait = start + tick * tick_s - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-            self.lag_s = max(0.0, time.monotonic() - (start + tick * TICK_S))
+            self.lag_s = max(0.0, time.monotonic() - (start + tick * tick_s))
         finally:
             connection.close()
+            self.finished_at = time.time()
             self.done.set()
 
 
@@ -358,7 +361,7 @@ def run(args) -> None:
                 f"restarted {args.restart_after:g} s later"
             )
         thread.join()
-        produced_at = time.time()
+        produced_at = producer.finished_at
         complete = wait_all(receivers, args.events, timeout=args.drain_timeout)
         finished = time.time()
     finally:
