@@ -320,7 +320,7 @@ def run(args) -> None:
     for receiver in receivers:
         receiver.up()
     fixture = setup(receivers)
-    from notifications.models.webhooks import WebhookEvent
+    from notifications.models.webhooks import WebhookEndpoint, WebhookEvent
 
     workers = [start_worker(n) for n in range(args.workers)]
     beat = Beat()
@@ -369,6 +369,9 @@ def run(args) -> None:
     finally:
         beat.stop.set()
         stop_workers(workers)
+        # What this run left pending would otherwise be swept into a later run's workers, to
+        # receivers long gone (an inactive endpoint's deliveries are abandoned when claimed).
+        WebhookEndpoint.objects.filter(organization=fixture["actor"].organization).update(active=False)
         for receiver in receivers:
             receiver.down()
     values = latencies(receivers, producer)
