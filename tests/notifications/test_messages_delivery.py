@@ -151,6 +151,8 @@ def test_a_mail_clients_one_click_unsubscribe_is_recorded(
     with django_capture_on_commit_callbacks(execute=True):
         order_cancel(actor=dispatcher_actor, order=stop.order, reason="customer asked")
     link = mail.outbox[0].extra_headers["List-Unsubscribe"].strip("<>")
+    # as the mail client reads it: one header line holding the address, not encoded words
+    assert f"\nList-Unsubscribe: <{link}>\n" in mail.outbox[0].message().as_string()
     strict = type(client)(enforce_csrf_checks=True)
 
     response = strict.post(link.removeprefix("https://waypoint.example"), {"List-Unsubscribe": "One-Click"})
