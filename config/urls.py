@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("orders.urls_api")),
     path("api/", include("tracking.urls_api")),
     path("api/", include("notifications.webhooks.urls_api")),
+    path("api/", include("notifications.urls_api")),
     path("", include("console.urls")),
     path("", include("accounts.urls")),
     path("", include("orders.urls")),
