@@ -19,7 +19,9 @@ LOG_SIZE = 50
 
 
 class EndpointForm(forms.Form):
-    url = forms.URLField(max_length=500, assume_scheme="https", help_text="Where Waypoint POSTs the events")
+    url = forms.URLField(
+        max_length=500, assume_scheme="https", label="URL", help_text="Where Waypoint POSTs the events"
+    )
     description = forms.CharField(max_length=200, required=False)
     event_types = forms.MultipleChoiceField(
         choices=EVENT_CHOICES,

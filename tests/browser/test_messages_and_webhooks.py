@@ -126,7 +126,7 @@ def test_an_admin_registers_a_receiver_that_verifies_a_test_event_and_an_order(
         page.get_by_role("link", name="Webhooks").click()
 
         # when they add the receiver's URL, and the secret shown once goes to the receiver
-        page.get_by_label("Url").fill(receiver.url)
+        page.get_by_label("URL").fill(receiver.url)
         page.get_by_label("Description").fill("Shop backend")
         page.get_by_role("button", name="Add endpoint").click()
         secret = page.get_by_test_id("new-secret").inner_text().strip()
