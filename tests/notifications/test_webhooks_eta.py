@@ -183,3 +183,44 @@ def test_a_finished_orders_first_eta_is_never_announced(stop, listening, receive
 
     assert scan(django_capture_on_commit_callbacks) == 0
     assert WebhookEvent.objects.count() == 0
+
+
+def test_a_scan_that_read_the_stop_before_another_announced_it_announces_nothing(
+    stop, listening, receiver, django_capture_on_commit_callbacks
+):
+    """Two scans at once: the second read the stop before the first committed its announcement."""
+    from notifications.webhooks.eta import _announce
+
+    # given: a scan announced the first ETA, then one past the debounce
+    eta_moves(stop, FIRST_ETA)
+    scan(django_capture_on_commit_callbacks)
+    stale_first = StopEta.objects.select_related("stop__order__hub", "stop__order__organization").get(stop=stop)
+    eta_moves(stop, FIRST_ETA + dt.timedelta(minutes=10))
+    scan(django_capture_on_commit_callbacks)
+    stale_move = StopEta.objects.select_related("stop__order__hub", "stop__order__organization").get(stop=stop)
+
+    # when: the racing scan acts on what it read (nothing announced yet; the first ETA announced)
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = [
+            _announce(stale_first, previous=None, now=clock.now()),
+            _announce(stale_move, previous=FIRST_ETA, now=clock.now()),
+        ]
+
+    # then
+    assert claimed == [False, False]
+    assert WebhookEvent.objects.count() == 2
+    assert len(receiver.received) == 2
+
+
+def test_the_debounce_is_the_setting(stop, listening, receiver, settings, django_capture_on_commit_callbacks):
+    settings.WAYPOINT_WEBHOOK_ETA_CHANGE_MINUTES = 10
+    eta_moves(stop, FIRST_ETA)
+    scan(django_capture_on_commit_callbacks)
+
+    eta_moves(stop, FIRST_ETA + dt.timedelta(minutes=6))
+    under = scan(django_capture_on_commit_callbacks)
+    eta_moves(stop, FIRST_ETA + dt.timedelta(minutes=10))
+    at_it = scan(django_capture_on_commit_callbacks)
+
+    assert (under, at_it) == (0, 1)
+    assert len(receiver.received) == 2
