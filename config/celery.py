@@ -21,10 +21,11 @@ EMBEDDED_SCHEDULE = (
     "plans-sweep-stale",
     "optimization-jobs-sweep-stale",
     # Webhook retries and customer messages (after quiet hours, retries, lost tasks; "arriving
-    # soon") go out in the demo too.
+    # soon", webhooks' debounced ETA changes) go out in the demo too.
     "webhook-deliveries-sweep",
     "notification-messages-sweep",
     "notification-arriving-soon",
+    "webhook-eta-changes",
 )
 
 

@@ -509,3 +509,10 @@ CELERY_BEAT_SCHEDULE["notification-arriving-soon"] = {
     "task": "notifications.tasks.arriving_soon_scan_task",
     "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
 }
+# order.eta_changed is debounced: a stop's ETA is announced when first known, then again only when
+# it moved by at least this many minutes from the last one announced (notifications/webhooks/eta.py).
+WAYPOINT_WEBHOOK_ETA_CHANGE_MINUTES = int(os.environ.get("WAYPOINT_WEBHOOK_ETA_CHANGE_MINUTES", "5"))
+CELERY_BEAT_SCHEDULE["webhook-eta-changes"] = {
+    "task": "notifications.tasks.webhook_eta_scan_task",
+    "schedule": WAYPOINT_NOTIFICATION_SWEEP_S,
+}

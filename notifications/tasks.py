@@ -3,6 +3,7 @@ from django.db import transaction
 
 from notifications.services.arriving import arriving_soon_scan
 from notifications.services.messages import message_send, messages_sweep
+from notifications.webhooks.eta import webhook_eta_scan
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -26,3 +27,13 @@ def messages_sweep_task() -> int:
 def arriving_soon_scan_task() -> int:
     with transaction.atomic():
         return arriving_soon_scan()
+
+
+@shared_task
+def webhook_eta_scan_task() -> int:
+    """Periodic: order.eta_changed for ETAs new or moved past the debounce (notifications/webhooks/eta.py).
+
+    Here rather than in notifications/webhooks/tasks.py, which the webhook services import: the
+    scan imports them in turn. Each stop is its own transaction: one failure rolls back one stop.
+    """
+    return webhook_eta_scan()

@@ -15,6 +15,7 @@ from notifications.models.webhooks import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookEtaAnnouncement,
     WebhookEvent,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WebhookEtaAnnouncement",
     "WebhookEvent",
 ]

@@ -135,3 +135,20 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"attempt {self.number} of {self.delivery}"
+
+
+class WebhookEtaAnnouncement(models.Model):
+    """The last ETA a stop's `order.eta_changed` announced: the debounce's reference.
+
+    One row per stop (its primary key): two scans racing over the same stop cannot both announce,
+    since the row is claimed in the transaction that writes the event and its deliveries.
+    """
+
+    stop = models.OneToOneField(
+        "dispatch.Stop", on_delete=models.CASCADE, primary_key=True, related_name="webhook_eta_announcement"
+    )
+    eta = models.DateTimeField()
+    announced_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self):
+        return f"stop {self.stop_id} announced {self.eta:%H:%M}"

@@ -5,6 +5,8 @@ as `GET /api/orders/{id}` shows it (orders.serializers.OrderOutputSerializer). d
 lists the types with an example of each, checked against this module by the tests.
 """
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,11 +83,33 @@ def _proof_source(payload: dict) -> Source | None:
     return Source(proof.organization_id, proof.order_id, data)
 
 
+ETA_CHANGED = "order.eta_changed"
+
+
+def _local(moment: dt.datetime | None, timezone: str) -> str | None:
+    return None if moment is None else moment.astimezone(zoneinfo.ZoneInfo(timezone)).isoformat()
+
+
+def eta_changed_data(order: Order, *, eta: dt.datetime | None, previous_eta: dt.datetime | None) -> dict:
+    """`data` of order.eta_changed: the order and its live ETA, in the organisation's time zone."""
+    timezone = order.organization.timezone
+    return {"order": order_data(order), "eta": _local(eta, timezone), "previous_eta": _local(previous_eta, timezone)}
+
+
+def _eta_source(payload: dict) -> Source | None:
+    order = Order.objects.select_related("hub", "organization").filter(pk=payload["order_id"]).first()
+    if order is None:
+        return None
+    data = eta_changed_data(order, eta=payload.get("eta"), previous_eta=payload.get("previous_eta"))
+    return Source(order.organization_id, order.pk, data)
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
     description: str
-    domain_event: str
+    # None: not a domain event but a scan of Waypoint's own (order.eta_changed, debounced).
+    domain_event: str | None
     source: Callable[[dict], Source | None]
 
 
@@ -122,6 +146,12 @@ EVENT_TYPES: tuple[EventType, ...] = (
         "The driver's proof of delivery (photo, signature) was stored.",
         events.PROOF_ADDED,
         _proof_source,
+    ),
+    EventType(
+        ETA_CHANGED,
+        "The order's live ETA was first estimated, or moved by at least the debounce (5 minutes by default).",
+        None,
+        _eta_source,
     ),
 )
 BY_NAME = {event_type.name: event_type for event_type in EVENT_TYPES}

@@ -29,4 +29,6 @@ def _listened(payload: dict) -> bool:
 
 def webhooks_subscribe() -> None:
     for event_type in EVENT_TYPES:
+        if event_type.domain_event is None:
+            continue  # announced by its own scan (order.eta_changed: notifications/webhooks/eta.py)
         subscribe(event_type.domain_event, partial(webhook_on_domain_event, event_type.name), when=_listened)

@@ -65,6 +65,7 @@ def test_the_embedded_worker_runs_the_sweeps_of_the_beat_schedule():
         ("notifications.webhooks.tasks.webhook_deliveries_sweep_task", 30.0),
         ("notifications.tasks.messages_sweep_task", 30.0),
         ("notifications.tasks.arriving_soon_scan_task", 30.0),
+        ("notifications.tasks.webhook_eta_scan_task", 30.0),
     ]
     assert all(entry["task"] in app.tasks for entry in entries)
 
