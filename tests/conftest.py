@@ -45,6 +45,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _webhook_listeners_unknown():
+    """Whether an organization has webhook endpoints is remembered for 2 s per process; a test's
+    organization may reuse an id (SQLite) whose answer belonged to the previous test."""
+    from notifications.webhooks.selectors import organization_listens_forget_all
+
+    organization_listens_forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _suite_clock(time_machine):
     """Every test starts at START; it ticks (timeouts, sockets and workers need time to pass)."""
     time_machine.move_to(START, tick=True)

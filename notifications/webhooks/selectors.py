@@ -33,6 +33,12 @@ def organization_listens_forget(organization_id: int) -> None:
         _listening.pop(organization_id, None)
 
 
+def organization_listens_forget_all() -> None:
+    """Forget every organization's answer (the tests: each starts with an empty database)."""
+    with _listening_lock:
+        _listening.clear()
+
+
 def webhook_endpoint_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(organization=organization).order_by("pk")
 
