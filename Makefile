@@ -45,12 +45,12 @@ test: install ## run the whole test suite (Postgres when DATABASE_URL is set, el
 # forgotten datetime.now()) fails here. Browser tests are left out: Chromium is not the code under test.
 # The connection pool is off here (tests/test_connections.py turns it on for its own server): closing
 # psycopg_pool at the test database's teardown never returned under libfaketime 0.9.10, whose shifted
-# clock the pool's timed waits do not survive; the pool is not what this run checks. For the same
-# reason the tests marked pool_timing (a saturated pool's timeout, tests/test_database_busy.py) are
-# left out here; they run in `make test`.
+# clock the pool's timed waits do not survive; the pool is not what this run checks. So the tests
+# marked `pool` (a saturated pool's timeout, connections given back to it) are left out here; they
+# run in `make test`.
 test-clock-shift: install ## the suite (without the browser) with the machine's clock a year ahead (needs faketime)
 	@command -v faketime >/dev/null || { echo "test-clock-shift needs Debian's faketime (apt-get install faketime)"; exit 1; }
-	DATABASE_POOL=0 faketime -f '+365d' $(PY) -m pytest -m 'not browser and not pool_timing' $(PYTEST_ARGS)
+	DATABASE_POOL=0 faketime -f '+365d' $(PY) -m pytest -m 'not browser and not pool' $(PYTEST_ARGS)
 
 # ESLint is a development tool only: demo and test never need Node.js. `npm ci` runs again when the
 # lock file changes, as the venv's stamp does for pyproject.toml.

@@ -13,7 +13,7 @@ from common.outage import RedisOutageMiddleware
 
 # psycopg_pool's timed waits never return under libfaketime 0.9.10 (make test-clock-shift), and
 # nothing here reads the date: the clock-shifted run leaves this module out.
-pytestmark = pytest.mark.pool_timing
+pytestmark = pytest.mark.pool
 
 BUSY_BODY = {"code": "service_busy", "message": "The server is busy; try again in a moment."}
 

@@ -36,6 +36,7 @@ def test_an_unknown_page_answers_the_branded_404(client, viewer_user):
     assert _is_branded_page(response, 404, "Page not found")
 
 
+@pytest.mark.pool  # what leaked was a pooled connection; make test-clock-shift runs without the pool
 @pytest.mark.django_db(transaction=True)
 def test_an_error_page_rendered_off_the_request_thread_gives_its_connection_back(postgres, viewer_user):
     """Django's ASGI handler renders error pages on an executor thread that outlives the request
