@@ -2,7 +2,6 @@
 ops read the message log, and an admin registers a webhook receiver that verifies what arrives."""
 
 import re
-import time
 
 import pytest
 from django.core import mail
@@ -14,6 +13,7 @@ from tests.clock import START, TODAY, at
 from tests.factories.fleet import DriverFactory, OrderFactory, PlanFactory, RouteFactory, StopFactory
 from tests.factories.orders import order_payload
 from tests.notifications.webhooks_receiver import Receiver
+from tests.workers import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,13 +29,6 @@ def sign_in(page: Page, base: str, username: str) -> None:
 
 def link_in(body: str, path: str) -> str:
     return next(word for word in body.split() if path in word)
-
-
-def wait_for(condition, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -137,7 +130,7 @@ def test_an_admin_registers_a_receiver_that_verifies_a_test_event_and_an_order(
         merchant_client.post("/api/orders", order_payload("SO-HOOK"), format="json")
 
         # then both requests arrived, each verified by the reference library with that secret
-        wait_for(lambda: len(receiver.received) == 2)
+        assert wait_for(lambda: len(receiver.received) == 2)
         assert [r.verified_with for r in receiver.received] == [[secret], [secret]]
         assert sorted(r.event["type"] for r in receiver.received) == ["order.created", "webhook.test"]
 
