@@ -70,9 +70,10 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Production runs one pool per queue: `make worker QUEUES=live CONCURRENCY=4` and
-# `make worker QUEUES=optimize CONCURRENCY=2 NICE=19` (README, "Queues and workers").
-QUEUES ?= live,optimize
+# Production runs one pool per queue: `make worker QUEUES=live CONCURRENCY=4`,
+# `make worker QUEUES=optimize CONCURRENCY=2 NICE=19` and `make worker QUEUES=webhooks CONCURRENCY=2`
+# (README, "Queues and workers").
+QUEUES ?= live,optimize,webhooks
 CONCURRENCY ?= 2
 NICE ?= 0
 comma := ,

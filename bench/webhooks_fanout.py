@@ -85,6 +85,9 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as a merchant's web server would answer: Waypoint reuses its connections.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver.handle({k.lower(): v for k, v in self.headers.items()}, body)
@@ -225,7 +228,10 @@ def start_worker(index: int) -> subprocess.Popen:
 
     env = {**os.environ, "WAYPOINT_INPROCESS_WORKER": "0"}
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo"]
-    command += ["-Q", f"{settings.WAYPOINT_QUEUE_PREFIX}live", "-n", f"whbench{index}-{uuid.uuid4().hex[:4]}@%h"]
+    if os.environ.get("WHBENCH_PROFILE"):
+        command[1:1] = ["-m", "cProfile", "-o", f"{os.environ['WHBENCH_PROFILE']}.{index}"]
+    queues = ",".join(f"{settings.WAYPOINT_QUEUE_PREFIX}{queue}" for queue in ("live", "webhooks"))
+    command += ["-Q", queues, "-n", f"whbench{index}-{uuid.uuid4().hex[:4]}@%h"]
     command += ["--without-gossip", "--without-mingle", "-l", "warning"]
     log = open(f"/tmp/webhooks_fanout_worker{index}.log", "ab")  # noqa: SIM115 (the worker writes it)
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

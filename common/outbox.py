@@ -1,8 +1,9 @@
 """Delivering outbox events to their subscribers: once each, retried with backoff, failures to ops.
 
-A delivery locks the event row, runs each subscriber that has not handled it yet in its own
-savepoint, and writes the subscriber's receipt in that same savepoint: a reaction and its receipt
-commit together, so a redelivered task or a worker killed mid-way never runs a reaction twice.
+A delivery locks the event rows (up to GROUP in one transaction), runs each subscriber that has
+not handled an event yet in its own savepoint, and writes the subscriber's receipt in that same
+savepoint: a reaction and its receipt commit together, so a redelivered task or a worker killed
+mid-way never runs a reaction twice.
 Failures are logged with the event id and retried after 10 s, 20 s, 40 s... (capped); after the
 last attempt the failure hooks raise it for ops. The sweep hands overdue events to a worker again.
 """
@@ -26,6 +27,8 @@ RETRY_CAP = dt.timedelta(minutes=5)
 # mid-delivery, a broker restart): the sweep enqueues it again.
 OVERDUE_AFTER = dt.timedelta(minutes=5)
 KEEP_DELIVERED = dt.timedelta(days=7)
+# Events delivered in one transaction: a bulk import's hundreds of events commit in a few groups.
+GROUP = 50
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -49,10 +52,8 @@ def events_deliver(*, event_ids: list[int]) -> dict[int, float]:
         # Nobody has anything to do with these: one statement closes them all.
         OutboxEvent.objects.filter(pk__in=[e.pk for e in quiet], delivered_at__isnull=True).update(delivered_at=now)
     retries = {}
-    for event in busy:
-        delay = _deliver_one(event.pk)
-        if delay is not None:
-            retries[event.pk] = delay
+    for start in range(0, len(busy), GROUP):
+        retries.update(_deliver_group([event.pk for event in busy[start : start + GROUP]]))
     return retries
 
 
@@ -66,28 +67,39 @@ def _handled(events: list[OutboxEvent]) -> dict[int, set[str]]:
     return handled
 
 
-def _deliver_one(event_id: int) -> float | None:
+def _deliver_group(event_ids: list[int]) -> dict[int, float]:
+    """Deliver events in one transaction (one commit for the group, not one per event); each
+    subscriber's reaction still runs in a savepoint of its own, so one failing rolls back only itself."""
+    retries, delivered = {}, []
     with transaction.atomic():
-        # Another worker delivering the same event holds this row: leave the event to it.
-        event = (
+        # Another worker delivering some of these holds their rows: they are left to it.
+        events = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(pk=event_id, delivered_at__isnull=True)
-            .first()
+            .filter(pk__in=event_ids, delivered_at__isnull=True)
+            .order_by("pk")
         )
-        if event is None:
-            return None
-        receipts = {r.subscriber: r for r in EventReceipt.objects.filter(event=event)}
-        failed = []
-        for subscriber in subscribers_of(event.name):
-            receipt = receipts.get(subscriber.name)
-            if receipt is not None and receipt.status != ReceiptStatus.RETRYING:
-                continue
-            if not subscriber.wants(event.payload):
-                continue
-            error = _run(event, subscriber, receipt)
-            if error is not None:
-                failed.append((subscriber, receipt, error))
-        return _settle(event, failed)
+        receipts: dict[int, dict[str, EventReceipt]] = {}
+        for receipt in EventReceipt.objects.filter(event__in=events):
+            receipts.setdefault(receipt.event_id, {})[receipt.subscriber] = receipt
+        for event in events:
+            done = receipts.get(event.pk, {})
+            failed = []
+            for subscriber in subscribers_of(event.name):
+                receipt = done.get(subscriber.name)
+                if receipt is not None and receipt.status != ReceiptStatus.RETRYING:
+                    continue
+                if not subscriber.wants(event.payload):
+                    continue
+                error = _run(event, subscriber, receipt)
+                if error is not None:
+                    failed.append((subscriber, receipt, error))
+            delay = _settle(event, failed)
+            if delay is None:
+                delivered.append(event.pk)
+            else:
+                retries[event.pk] = delay
+        OutboxEvent.objects.filter(pk__in=delivered).update(delivered_at=clock.now())
+    return retries
 
 
 def _run(event: OutboxEvent, subscriber: Subscriber, receipt: EventReceipt | None) -> str | None:
@@ -96,14 +108,19 @@ def _run(event: OutboxEvent, subscriber: Subscriber, receipt: EventReceipt | Non
         with transaction.atomic():
             subscriber.handler(event.payload)
             attempts = (receipt.attempts if receipt else 0) + 1
-            EventReceipt.objects.update_or_create(
-                event=event,
-                subscriber=subscriber.name,
-                defaults={"status": ReceiptStatus.DONE, "attempts": attempts, "error": "", "updated_at": clock.now()},
-            )
+            _receipt_write(event, subscriber, receipt, status=ReceiptStatus.DONE, attempts=attempts, error="")
     except Exception as error:
         return _failure(event, subscriber, receipt, error)
     return None
+
+
+def _receipt_write(event: OutboxEvent, subscriber: Subscriber, receipt: EventReceipt | None, **fields) -> None:
+    """One statement: the event row is locked, so the receipt read with it is still the latest."""
+    fields.setdefault("updated_at", clock.now())
+    if receipt is None:
+        EventReceipt.objects.create(event=event, subscriber=subscriber.name, **fields)
+    else:
+        EventReceipt.objects.filter(pk=receipt.pk).update(**fields)
 
 
 def _failure(event: OutboxEvent, subscriber: Subscriber, receipt: EventReceipt | None, error: Exception) -> str:
@@ -126,23 +143,13 @@ def _settle(event: OutboxEvent, failed: list) -> float | None:
     for subscriber, receipt, error in failed:
         attempts = (receipt.attempts if receipt else 0) + 1
         gave_up = attempts >= MAX_ATTEMPTS
-        EventReceipt.objects.update_or_create(
-            event=event,
-            subscriber=subscriber.name,
-            defaults={
-                "status": ReceiptStatus.GAVE_UP if gave_up else ReceiptStatus.RETRYING,
-                "attempts": attempts,
-                "error": error,
-                "updated_at": now,
-            },
-        )
+        status = ReceiptStatus.GAVE_UP if gave_up else ReceiptStatus.RETRYING
+        _receipt_write(event, subscriber, receipt, status=status, attempts=attempts, error=error, updated_at=now)
         if gave_up:
             _give_up(FailedDelivery(event.pk, event.name, event.payload, subscriber.name, attempts, error))
         retrying = retrying or not gave_up
     if not retrying:
-        event.delivered_at = now
-        event.save(update_fields=["delivered_at"])
-        return None
+        return None  # delivered: the group marks its delivered events in one statement
     event.attempts += 1
     delay = retry_delay(event.attempts)
     event.next_attempt_at = now + delay

@@ -8,6 +8,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 LIVE_QUEUE = "live"
 OPTIMIZE_QUEUE = "optimize"
+# Merchants' receivers answer as slowly as they like (up to the client's timeouts): their sends
+# have workers of their own, so a slow receiver delays other webhooks at worst, never live work.
+WEBHOOKS_QUEUE = "webhooks"
 
 app = Celery("waypoint")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -39,7 +42,7 @@ def _run_embedded_schedule() -> None:
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
-    """CELERY_TASK_ROUTES: optimisation solves to the `optimize` queue, everything else to `live`.
+    """CELERY_TASK_ROUTES: optimisation solves to `optimize`, webhook sends to `webhooks`, the rest to `live`.
 
     A function rather than a mapping so that WAYPOINT_QUEUE_PREFIX is read when a task is sent,
     not frozen into Celery's router when it is first built. A `queue=` given to `apply_async`
@@ -47,7 +50,12 @@ def route_task(name, args, kwargs, options, task=None, **kw):
     """
     from django.conf import settings
 
-    queue = OPTIMIZE_QUEUE if name in settings.WAYPOINT_OPTIMIZE_TASKS else LIVE_QUEUE
+    if name in settings.WAYPOINT_OPTIMIZE_TASKS:
+        queue = OPTIMIZE_QUEUE
+    elif name in settings.WAYPOINT_WEBHOOK_TASKS:
+        queue = WEBHOOKS_QUEUE
+    else:
+        queue = LIVE_QUEUE
     return {"queue": queue_name(queue)}
 
 
@@ -65,19 +73,17 @@ def start_inprocess_worker(*, with_schedule: bool = False):
 
     WorkController installs no signal handlers, so unlike `app.Worker` it can run off the main
     thread. With the memory broker only this process's producers reach it, which is the point.
-    A second worker consumes `optimize`, so a long solve in the demo never blocks live work. It
-    needs an app of its own: a worker's queue selection is stored on its app (`app.amqp.queues`),
-    and two workers sharing one app would both consume whichever queue was selected last. The
-    memory broker's queues are shared by every app of the process.
+    A second worker consumes `optimize`, so a long solve in the demo never blocks live work, and a
+    third `webhooks`, so a slow receiver never does either. Each needs an app of its own: a
+    worker's queue selection is stored on its app (`app.amqp.queues`), and two workers sharing one
+    app would each consume whichever queue was selected last. The memory broker's queues are
+    shared by every app of the process.
     """
     with _inprocess_lock:
         if _inprocess_workers:
             return _inprocess_workers[0]
-        optimize_app = Celery("waypoint-optimize", set_as_current=False)
-        optimize_app.config_from_object("django.conf:settings", namespace="CELERY")
-        optimize_app.autodiscover_tasks()
-        for worker_app, queue in ((app, LIVE_QUEUE), (optimize_app, OPTIMIZE_QUEUE)):
-            worker = _inprocess_worker(worker_app, queue_name(queue))
+        for queue in (LIVE_QUEUE, OPTIMIZE_QUEUE, WEBHOOKS_QUEUE):
+            worker = _inprocess_worker(app if queue == LIVE_QUEUE else _app_of_its_own(queue), queue_name(queue))
             threading.Thread(target=worker.start, name=f"celery-inprocess-{queue}", daemon=True).start()
             _inprocess_workers.append(worker)
         if with_schedule:
@@ -88,6 +94,13 @@ def start_inprocess_worker(*, with_schedule: bool = False):
 
         events_sweep_task.delay(0)
         return _inprocess_workers[0]
+
+
+def _app_of_its_own(queue: str) -> Celery:
+    worker_app = Celery(f"waypoint-{queue}", set_as_current=False)
+    worker_app.config_from_object("django.conf:settings", namespace="CELERY")
+    worker_app.autodiscover_tasks()
+    return worker_app
 
 
 def _inprocess_worker(worker_app: Celery, queue: str):

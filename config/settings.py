@@ -239,6 +239,8 @@ WAYPOINT_OPTIMIZE_TASKS = (
     "dispatch.optimize.tasks.optimization_job_run_task",  # POST /api/optimize jobs
     "dispatch.planning.tasks.plan_optimize_task",  # plan optimisation
 )
+# Sends to merchants' webhook receivers: on the `webhooks` queue, with workers of their own.
+WAYPOINT_WEBHOOK_TASKS = ("notifications.webhooks.tasks.webhook_endpoint_send_task",)
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # Concurrent /api/optimize jobs (queued or running) per organisation; one more answers 429.
 WAYPOINT_OPTIMIZE_MAX_CONCURRENT_PER_ORG = int(os.environ.get("WAYPOINT_OPTIMIZE_MAX_CONCURRENT_PER_ORG", "2"))

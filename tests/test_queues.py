@@ -1,5 +1,6 @@
-"""Two queues: optimisation solves on `optimize`, everything else on `live`, each with its own
-workers, so a long solve never delays live work (in production and in the embedded mode)."""
+"""Three queues: optimisation solves on `optimize`, webhook sends on `webhooks`, everything else on
+`live`, each with its own workers, so neither a long solve nor a slow receiver delays live work
+(in production and in the embedded mode)."""
 
 import pytest
 from kombu import Producer
@@ -12,6 +13,7 @@ from tests.dispatch.optimize.test_optimize_api import problem
 from tests.workers import wait_for
 
 OPTIMIZE_TASKS = ["dispatch.optimize.tasks.optimization_job_run_task", "dispatch.planning.tasks.plan_optimize_task"]
+WEBHOOK_TASKS = ["notifications.webhooks.tasks.webhook_endpoint_send_task"]
 LONG_JOB = "/api/optimize?budget=300&mode=async"
 
 
@@ -45,11 +47,18 @@ def test_live_tasks_go_to_the_live_queue(task_name):
     assert routed_queue(task_name) == "live"
 
 
-def test_every_registered_task_but_the_solves_is_live():
+def test_webhook_sends_go_to_the_webhooks_queue_and_their_sweep_stays_live():
+    assert routed_queue(WEBHOOK_TASKS[0]) == "webhooks"
+    # The sweep only reads and enqueues: it must not wait behind slow receivers.
+    assert routed_queue("notifications.webhooks.tasks.webhook_deliveries_sweep_task") == "live"
+
+
+def test_every_registered_task_but_the_solves_and_webhook_sends_is_live():
     queues = {name: routed_queue(name) for name in project_tasks()}
 
     assert sorted(name for name, queue in queues.items() if queue == "optimize") == OPTIMIZE_TASKS
-    assert set(queues.values()) == {"live", "optimize"}
+    assert sorted(name for name, queue in queues.items() if queue == "webhooks") == WEBHOOK_TASKS
+    assert set(queues.values()) == {"live", "optimize", "webhooks"}
     assert len(queues) > 10
 
 
@@ -119,5 +128,5 @@ def test_the_inprocess_workers_consume_one_queue_each():
     start_inprocess_worker()
 
     consumed = [sorted(worker.app.amqp.queues.consume_from) for worker in _inprocess_workers]
-    assert consumed == [["live"], ["optimize"]]
+    assert consumed == [["live"], ["optimize"], ["webhooks"]]
     assert _inprocess_workers[0].app is app

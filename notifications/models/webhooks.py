@@ -100,6 +100,9 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=500, blank=True, default="")
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=clock.now)
+    # The event's order, copied here so that "is an earlier event of this order still pending for
+    # this endpoint?" (asked for every delivery a send claims) is one index look-up, no join.
+    order_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -109,7 +112,12 @@ class WebhookDelivery(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="webhook_delivery_due",
-            )
+            ),
+            models.Index(
+                fields=["endpoint", "order_id", "event"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_order_queue",
+            ),
         ]
 
     def __str__(self):

@@ -35,7 +35,8 @@ def order_data(order: Order) -> dict:
 
 
 def _order_source(payload: dict) -> Source | None:
-    order = Order.objects.select_related("hub").filter(pk=payload["order_id"]).first()
+    # The organization: the order as the API shows it lists the proofs its default requires.
+    order = Order.objects.select_related("hub", "organization").filter(pk=payload["order_id"]).first()
     if order is None:
         return None
     data = {"order": order_data(order)}

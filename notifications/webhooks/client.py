@@ -5,6 +5,7 @@ for the log), and redirects never followed: a 3xx counts as a failed attempt, so
 receiver cannot bounce Waypoint onto an internal address.
 """
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -72,13 +73,27 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300 and not self.error
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """This thread's session: its connections to a receiver stay open between requests (keep-alive),
+    which at hundreds of deliveries a second saves a TCP (and TLS) handshake each. Connections are
+    checked once, when opened; a session is never shared between threads."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        # Proxies and credentials from the environment or ~/.netrc are not a receiver's business.
+        session.trust_env = False
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _GuardedAdapter())
+        _local.session = session
+    return session
+
+
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
     started = time.monotonic()
-    session = requests.Session()
-    # Proxies and credentials from the environment or ~/.netrc are not a receiver's business.
-    session.trust_env = False
-    for scheme in ("http://", "https://"):
-        session.mount(scheme, _GuardedAdapter())
+    session = _session()
     try:
         response = session.post(
             url,
@@ -89,13 +104,13 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
             stream=True,
         )
     except requests.RequestException as error:
-        session.close()
         return Answer(None, "", _describe(error), _elapsed_ms(started))
     try:
         content, error = _read_capped(response, started)
     finally:
+        # A body read to its end has given the connection back for the next request; one cut
+        # short (too long, too slow) closes it here.
         response.close()
-        session.close()
     if error == "" and 300 <= response.status_code < 400:
         error = f"Redirect to {response.headers.get('location', '?')} not followed"
     excerpt = content[:EXCERPT_BYTES].decode("utf-8", errors="replace")

@@ -1,6 +1,6 @@
 """Every write of the webhooks: endpoints and their secrets, events fanned out, replays, tests.
 
-Deliveries are sent after commit by `webhook_deliver_task` (notifications/webhooks/delivery.py);
+Deliveries are sent after commit by `webhook_endpoint_send_task` (notifications/webhooks/delivery.py);
 anything its task misses (a worker down, a broker restart) the periodic sweep sends.
 """
 
@@ -135,7 +135,8 @@ def webhook_event_record(
     ]
     if not listening:
         return None
-    with transaction.atomic():
+    # No savepoint of its own inside the outbox's (each subscriber runs in one already).
+    with transaction.atomic(savepoint=False):
         event = _event(organization_id=organization_id, event_type=event_type, data=data, order_id=order_id)
         # A disabled endpoint gets no delivery, but the event is kept: a replay since its
         # disabling sends what it missed once it is switched on again.
@@ -145,19 +146,46 @@ def webhook_event_record(
 
 def _deliveries_pending(*, event: WebhookEvent, endpoints: Iterable[WebhookEndpoint]) -> list[WebhookDelivery]:
     now = clock.now()
-    deliveries = [WebhookDelivery(endpoint=e, event=event, next_attempt_at=now, created_at=now) for e in endpoints]
+    deliveries = [
+        WebhookDelivery(endpoint=e, event=event, order_id=event.order_id, next_attempt_at=now, created_at=now)
+        for e in endpoints
+    ]
     # (endpoint, event) is unique: a second fan-out of the same event adds nothing.
     WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    ids = list(WebhookDelivery.objects.filter(event=event).values_list("pk", flat=True))
-    _send_after_commit(ids)
+    _send_after_commit({e.pk for e in endpoints})
     return deliveries
 
 
-def _send_after_commit(delivery_ids: list[int]) -> None:
-    from notifications.webhooks.tasks import webhook_deliveries_enqueue
+class _SendAfterCommit:
+    """The endpoints that got deliveries in this transaction, enqueued once after it commits."""
 
-    if delivery_ids:
-        transaction.on_commit(lambda: webhook_deliveries_enqueue(delivery_ids))
+    def __init__(self):
+        self.endpoint_ids: set[int] = set()
+        self.ran = False
+
+    def __call__(self) -> None:
+        from notifications.webhooks.tasks import webhook_endpoints_enqueue
+
+        self.ran = True
+        webhook_endpoints_enqueue(sorted(self.endpoint_ids))
+
+
+def _send_after_commit(endpoint_ids: set[int]) -> None:
+    if not endpoint_ids:
+        return
+    # The outbox fans 50 events out in one transaction: their endpoints join the one callback
+    # already waiting for this commit rather than each asking the cache after it. A callback still
+    # in the list belongs to a savepoint that is either released or encloses this one, so it runs
+    # whenever this write commits (Django drops a rolled-back savepoint's callbacks).
+    connection = transaction.get_connection()
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        # (One that ran already is still listed only where tests run callbacks without a commit.)
+        if isinstance(callback, _SendAfterCommit) and not callback.ran:
+            callback.endpoint_ids |= endpoint_ids
+            return
+    callback = _SendAfterCommit()
+    callback.endpoint_ids |= endpoint_ids
+    transaction.on_commit(callback)
 
 
 def webhook_test_send(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -183,7 +211,9 @@ def _replay(*, endpoint: WebhookEndpoint, events: list[WebhookEvent]) -> list[We
         }
         replayed = []
         for event in events:
-            delivery = existing.get(event.pk) or WebhookDelivery(endpoint=endpoint, event=event, created_at=now)
+            delivery = existing.get(event.pk) or WebhookDelivery(
+                endpoint=endpoint, event=event, order_id=event.order_id, created_at=now
+            )
             # A new round: the back-off starts again; the attempt log keeps the earlier rounds.
             delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, now
             delivery.delivered_at = None
@@ -192,7 +222,7 @@ def _replay(*, endpoint: WebhookEndpoint, events: list[WebhookEvent]) -> list[We
             [d for d in replayed if d.pk], ["status", "attempts", "next_attempt_at", "delivered_at"]
         )
         WebhookDelivery.objects.bulk_create([d for d in replayed if not d.pk])
-        _send_after_commit([d.pk for d in replayed])
+        _send_after_commit({endpoint.pk} if replayed else set())
     return replayed
 
 

@@ -163,7 +163,9 @@ def test_replaying_one_event_and_everything_since_a_time_resends_them_with_their
     assert (one.status_code, one.json()["replayed"]) == (202, 1)
     assert (since.status_code, since.json()["replayed"]) == (202, 2)
     ids = [r.headers["webhook-id"] for r in receiver.received]
-    assert ids == [*first_ids, first_ids[0], first_ids[1], first_ids[2]]
+    # Three orders: their events are sent a few at once, so they may arrive in any order.
+    assert ids[:4] == [*first_ids, first_ids[0]]
+    assert sorted(ids[4:]) == sorted(first_ids[1:])
     assert all(r.verified_with for r in receiver.received)
     assert WebhookEvent.objects.count() == 3
 
