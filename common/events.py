@@ -24,6 +24,7 @@ from django.db import transaction
 from common.bulk import insert_new
 from common.errors import is_redis_outage
 from common.models import OutboxEvent
+from common.realtime import publishes_collected
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ class Subscriber:
     # A cheap test on the payload alone: when it says no, the event is none of this subscriber's
     # business and it is not called (a bulk import's events mostly end here).
     when: Callable[[dict], bool] | None = None
+    # Optionally the same reaction for many events at once (a bulk import's hundreds): the outbox
+    # calls it with the payloads of a group of events and falls back to `handler`, one event at a
+    # time, for a retry or when the group fails.
+    many: Callable[[list[dict]], None] | None = None
 
     def wants(self, payload: dict) -> bool:
         return self.when is None or self.when(payload)
@@ -126,9 +131,15 @@ def subscriber_name(handler: Callable) -> str:
     return f"{module}.{getattr(target, '__qualname__', type(target).__qualname__)}"
 
 
-def subscribe(name: str, handler: Handler, *, when: Callable[[dict], bool] | None = None) -> None:
+def subscribe(
+    name: str,
+    handler: Handler,
+    *,
+    when: Callable[[dict], bool] | None = None,
+    many: Callable[[list[dict]], None] | None = None,
+) -> None:
     """A reaction that must happen: delivered from the outbox by a worker, retried, raised for ops at last."""
-    subscriber = Subscriber(name=subscriber_name(handler), handler=handler, when=when)
+    subscriber = Subscriber(name=subscriber_name(handler), handler=handler, when=when, many=many)
     existing = {s.name: s for s in _subscribers[name]}
     if subscriber.name in existing:
         if not _same(existing[subscriber.name].handler, handler):
@@ -194,9 +205,9 @@ def publish_many_on_commit(name: str, payloads: Iterable[dict]) -> None:
     with transaction.atomic(savepoint=False):
         if wanted:
             transaction.on_commit(partial(_enqueue, _insert(name, wanted)))
-        for handler in _after_commit.get(name, ()):
-            for payload in stored:
-                transaction.on_commit(partial(_run_after_commit, name, handler, payload))
+        handlers = _after_commit.get(name, ())
+        if handlers:
+            transaction.on_commit(partial(_run_all_after_commit, name, tuple(handlers), stored))
 
 
 def _insert(name: str, payloads: list[dict]) -> list[int]:
@@ -218,6 +229,14 @@ def _enqueue(event_ids: list[int]) -> None:
         # The events are committed in the outbox and beat's sweep sends them once the broker is
         # back; raising here would answer 503 for a change that was made (issue 12, item 8).
         logger.warning("Broker unavailable, outbox events %s left to the sweep: %r", event_ids, error)
+
+
+def _run_all_after_commit(name: str, handlers: tuple[Handler, ...], payloads: list[dict]) -> None:
+    # Their pushes to live screens leave together, once all have run.
+    with publishes_collected():
+        for handler in handlers:
+            for payload in payloads:
+                _run_after_commit(name, handler, payload)
 
 
 def _run_after_commit(name: str, handler: Handler, payload: dict) -> None:

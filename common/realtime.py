@@ -9,9 +9,11 @@ fails the same way in the embedded in-memory mode.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import threading
 import weakref
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -47,7 +49,89 @@ def _group_send_now(group: str, message: dict) -> None:
 
 def publish_on_commit(group: str, payload: dict) -> None:
     message = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))  # fail here, not after commit
-    transaction.on_commit(lambda: publish_now(group, message))
+    if not transaction.get_connection().in_atomic_block:  # committed already: now, or with its batch
+        collecting = getattr(_collecting, "batch", None)
+        if collecting is not None:
+            collecting.messages.append((group, message))
+        else:
+            _publish_in_order_now([(group, message)])
+        return
+    pending = _pending_publish()
+    if pending is None:
+        pending = _PublishAfterCommit()
+        transaction.on_commit(pending)
+    pending.messages.append((group, message))
+
+
+class _PublishAfterCommit:
+    """A transaction's pushes at one savepoint level, sent in order after the commit, on one event
+    loop: each `async_to_sync` starts a loop and the Redis layer a connection for it, so one status
+    change's four pushes (board, tower, tracking page...) cost one start-up instead of four."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, dict]] = []
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        collecting = getattr(_collecting, "batch", None)
+        if collecting is not None:
+            collecting.messages.extend(self.messages)
+        else:
+            _publish_in_order_now(self.messages)
+
+
+_collecting = threading.local()
+
+
+@contextlib.contextmanager
+def publishes_collected():
+    """Pushes made in the block (after their commits) leave together at its end, on one event loop.
+
+    For the after-commit reactions of one event (common/events.py): the tower's counters, the
+    board and the tracking page each push, and each push on its own would start a loop.
+    """
+    if getattr(_collecting, "batch", None) is not None:
+        yield  # an outer block sends them
+        return
+    batch = _collecting.batch = _PublishAfterCommit()
+    try:
+        yield
+    finally:
+        _collecting.batch = None
+        if batch.messages:
+            _publish_in_order_now(batch.messages)
+
+
+def _publish_in_order_now(messages: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(_send_in_order)(layer, messages)
+    except Exception:
+        # A live screen missing one update must never fail the work that produced it.
+        logger.exception("Publishing to %d groups failed", len(messages))
+
+
+async def _send_in_order(layer, messages: list[tuple[str, dict]]) -> None:
+    for group, message in messages:
+        try:
+            await layer.group_send(group, {"type": "board.event", "payload": message})
+        except Exception:
+            logger.exception("Publishing to %s failed", group)
+
+
+def _pending_publish() -> "_PublishAfterCommit | None":
+    """The callback already waiting at this exact savepoint level: a push joins it only there, so
+    a rolled-back savepoint still takes its pushes with it (Django drops its callbacks)."""
+    connection = transaction.get_connection()
+    here = set(connection.savepoint_ids)
+    for savepoints, callback, _robust in connection.run_on_commit:
+        # (One that ran already is still listed only where tests run callbacks without a commit.)
+        if isinstance(callback, _PublishAfterCommit) and not callback.ran and savepoints == here:
+            return callback
+    return None
 
 
 def board_publish(hub_id: int, payload: dict) -> None:

@@ -92,6 +92,7 @@ def published(monkeypatch):
     sent: list[tuple[str, dict]] = []
     monkeypatch.setattr(realtime, "publish_now", lambda group, payload: sent.append((group, payload)))
     monkeypatch.setattr(realtime, "_publish_many_now", sent.extend)
+    monkeypatch.setattr(realtime, "_publish_in_order_now", sent.extend)
     return sent
 
 
