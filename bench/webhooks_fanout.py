@@ -12,10 +12,10 @@ event leaves through the outbox. In the outage and kill scenarios half the event
 which makes the per-order order of arrival checkable; fanout produces `order.created` only, since
 a status change costs the producer about 56 ms here (docs/benchmarks.md) and would cap its rate.
 The commit time of an event is `time.time()` right after
-its producing call returns (its transaction committed). Three receivers (threaded http.server in
-this process) verify each request with the reference library `standardwebhooks` and record the
+its producing call returns (its transaction committed). Three receivers (threaded http.server, each
+in a process of its own) verify each request with the reference library `standardwebhooks` and record the
 webhook-id and the receipt time. Real Celery workers (`-P solo`, one process each) consume the
-`live` queue under a prefix of their own; this process stands in for beat, sending the webhook
+`live` and `webhooks` queues under a prefix of their own; this process stands in for beat, sending the webhook
 sweep every 30 s and the outbox sweep every 60 s, as the production schedule does.
 
 - fanout: `--events` at `--rate` events/s with `--workers` live workers; commit → receipt latency
@@ -33,7 +33,9 @@ Never point it at a database you care about: it adds an organization, orders and
 
 import argparse
 import json
+import multiprocessing
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -111,7 +113,109 @@ class Receiver:
             self.server = None
 
 
-def setup(receivers: list[Receiver]) -> dict:
+def _serve(conn, name: str, slow_ms: int) -> None:
+    """A receiver's own process: the bench's producer and its GIL never slow the answers down, as
+    a merchant's server on another machine would not be. Commands come over `conn`, each answered."""
+    receiver = Receiver(name, slow_ms=slow_ms)
+    conn.send(receiver.port)
+    while True:
+        command, argument = conn.recv()
+        answer = None
+        if command == "secret":
+            receiver.secret = argument
+        elif command == "up":
+            receiver.up()
+        elif command in ("down", "stop"):
+            receiver.down()
+        elif command == "count":
+            with receiver.lock:
+                answer = (len({r[0] for r in receiver.received}), len(receiver.received))
+        elif command == "report":
+            with receiver.lock:
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                answer = (list(receiver.received), receiver.rejected, usage.ru_utime + usage.ru_stime)
+        elif command == "clear":
+            with receiver.lock:
+                receiver.received.clear()
+        conn.send(answer)
+        if command == "stop":
+            return
+
+
+class RemoteReceiver:
+    """A Receiver in a process of its own, driven from the bench process."""
+
+    def __init__(self, name: str, *, slow_ms: int = 0):
+        self.name = name
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(target=_serve, args=(child, name, slow_ms), daemon=True)
+        self.process.start()
+        self.port = self.conn.recv()
+        self._report: tuple | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/{self.name}"
+
+    def _do(self, command: str, argument=None):
+        self.conn.send((command, argument))
+        return self.conn.recv()
+
+    def set_secret(self, secret: str) -> None:
+        self._do("secret", secret)
+
+    def up(self) -> None:
+        self._do("up")
+
+    def down(self) -> None:
+        self._do("down")
+
+    def clear(self) -> None:
+        self._do("clear")
+
+    def counts(self) -> tuple[int, int]:
+        """(distinct webhook-ids, requests) received so far."""
+        return self._do("count")
+
+    def stop(self) -> None:
+        """Stop serving and keep the final report (received, rejected, CPU seconds)."""
+        self._report = self._do("report")
+        self._do("stop")
+        self.process.join(timeout=10)
+
+    @property
+    def received(self) -> list:
+        return self._report[0]
+
+    @property
+    def rejected(self) -> int:
+        return self._report[1]
+
+    @property
+    def cpu_s(self) -> float:
+        return self._report[2]
+
+
+def cpu_busy() -> tuple[float, float]:
+    """The machine's (busy, total) CPU seconds so far, from /proc/stat (all cores)."""
+    with open("/proc/stat") as stat:
+        fields = [float(v) for v in stat.readline().split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (and its waited-for children)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(float(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def setup(receivers: list[RemoteReceiver]) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["WAYPOINT_INPROCESS_WORKER"] = "0"
     # Loopback receivers, as in the demo and tests; production refuses them.
@@ -141,7 +245,7 @@ def setup(receivers: list[Receiver]) -> dict:
     key, _ = api_key_create(organization=organization, created_by=None, name="bench")
     for receiver in receivers:
         endpoint = webhook_endpoint_create(organization=organization, url=receiver.url, event_types=EVENT_TYPES)
-        receiver.secret = endpoint.secret
+        receiver.set_secret(endpoint.secret)
     return {"actor": Actor(organization=organization, api_key=key), "slug": slug}
 
 
@@ -266,16 +370,16 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
             worker.kill()
 
 
-def wait_all(receivers: list[Receiver], expected: int, timeout: float) -> bool:
+def wait_all(receivers: list[RemoteReceiver], expected: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(len({r[0] for r in receiver.received}) >= expected for receiver in receivers):
+        if all(receiver.counts()[0] >= expected for receiver in receivers):
             return True
         time.sleep(0.2)
     return False
 
 
-def checks(receivers: list[Receiver], producer: Producer) -> dict:
+def checks(receivers: list[RemoteReceiver], producer: Producer) -> dict:
     """Missing, duplicated (by webhook-id) and out-of-order (per order and receiver) deliveries."""
     expected = set(producer.committed)
     missing = duplicates = out_of_order = rejected = 0
@@ -293,7 +397,7 @@ def checks(receivers: list[Receiver], producer: Producer) -> dict:
     return {"missing": missing, "duplicates": duplicates, "out_of_order": out_of_order, "rejected": rejected}
 
 
-def latencies(receivers: list[Receiver], producer: Producer) -> list[float]:
+def latencies(receivers: list[RemoteReceiver], producer: Producer) -> list[float]:
     values = []
     for receiver in receivers:
         first: dict[tuple[int, str], float] = {}
@@ -304,7 +408,7 @@ def latencies(receivers: list[Receiver], producer: Producer) -> list[float]:
     return values
 
 
-def warm_up(fixture: dict, receivers: list[Receiver]) -> None:
+def warm_up(fixture: dict, receivers: list[RemoteReceiver]) -> None:
     """One order through the whole path before anything is timed (workers up, connections open)."""
     from dispatch.network.selectors import hub_by_code
     from orders.serializers import OrderCreateSerializer
@@ -318,11 +422,11 @@ def warm_up(fixture: dict, receivers: list[Receiver]) -> None:
     if not wait_all(receivers, 1, timeout=180):
         raise SystemExit("the warm-up event did not reach every receiver in 180 s (are the workers up?)")
     for receiver in receivers:
-        receiver.received.clear()
+        receiver.clear()
 
 
 def run(args) -> None:
-    receivers = [Receiver(f"r{n}", slow_ms=args.slow_ms if args.scenario == "kill" else 0) for n in range(3)]
+    receivers = [RemoteReceiver(f"r{n}", slow_ms=args.slow_ms if args.scenario == "kill" else 0) for n in range(3)]
     for receiver in receivers:
         receiver.up()
     fixture = setup(receivers)
@@ -339,6 +443,8 @@ def run(args) -> None:
             receivers[0].down()
             down_at = time.monotonic()
         started = time.time()
+        busy_before, bench_cpu_before = cpu_busy(), time.process_time()
+        workers_cpu_before = [process_cpu_s(worker.pid) for worker in workers]
         thread = threading.Thread(target=producer.run)
         thread.start()
         if args.scenario == "outage":
@@ -354,14 +460,14 @@ def run(args) -> None:
             while not (
                 producer.done.is_set()
                 and WebhookEvent.objects.filter(organization=organization).count() >= events_expected + 1
-                and sum(len(r.received) for r in receivers) >= third
+                and sum(r.counts()[1] for r in receivers) >= third
             ):
                 time.sleep(0.05)
             victim = workers[0]
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=30)
             killed_at = time.time()
-            arrived = sum(len(r.received) for r in receivers)
+            arrived = sum(r.counts()[1] for r in receivers)
             time.sleep(args.restart_after)
             workers[0] = start_worker(0)
             notes.append(
@@ -372,6 +478,8 @@ def run(args) -> None:
         produced_at = producer.finished_at
         complete = wait_all(receivers, args.events, timeout=args.drain_timeout)
         finished = time.time()
+        busy_after, bench_cpu = cpu_busy(), time.process_time() - bench_cpu_before
+        workers_cpu = sum(process_cpu_s(w.pid) for w in workers) - sum(workers_cpu_before)
     finally:
         beat.stop.set()
         stop_workers(workers)
@@ -379,7 +487,7 @@ def run(args) -> None:
         # receivers long gone (an inactive endpoint's deliveries are abandoned when claimed).
         WebhookEndpoint.objects.filter(organization=fixture["actor"].organization).update(active=False)
         for receiver in receivers:
-            receiver.down()
+            receiver.stop()
     values = latencies(receivers, producer)
     arrivals = sorted(r[3] for receiver in receivers for r in receiver.received)
     load = os.getloadavg()
@@ -409,6 +517,15 @@ def run(args) -> None:
         f"missing {result['missing']}, duplicated webhook-ids {result['duplicates']}, "
         f"orders whose cancellation arrived before their creation {order_check}, "
         f"signatures rejected {result['rejected']}"
+    )
+    span_s = finished - started
+    machine = (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]) * os.cpu_count()
+    receivers_cpu = sum(receiver.cpu_s for receiver in receivers)
+    print(
+        f"CPU over the {span_s:.1f} s run, in cores busy on average: machine {machine:.2f} of {os.cpu_count()}; "
+        f"workers {workers_cpu / span_s:.2f}, producer (bench) {bench_cpu / span_s:.2f}, "
+        f"receivers {receivers_cpu / span_s:.2f} (including their start-up), the rest (Postgres, Redis, others) "
+        f"{machine - (workers_cpu + bench_cpu + receivers_cpu) / span_s:.2f}"
     )
     if args.scenario == "outage" and arrivals:
         late = sorted(r[3] for r in receivers[0].received if r[3] >= back_at)

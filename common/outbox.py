@@ -81,15 +81,13 @@ def _deliver_group(event_ids: list[int]) -> dict[int, float]:
         receipts: dict[int, dict[str, EventReceipt]] = {}
         for receipt in EventReceipt.objects.filter(event__in=events):
             receipts.setdefault(receipt.event_id, {})[receipt.subscriber] = receipt
+        todo = {event.pk: _pending_subscribers(event, receipts.get(event.pk, {})) for event in events}
+        _run_many_at_once(events, todo, receipts)
         for event in events:
             done = receipts.get(event.pk, {})
             failed = []
-            for subscriber in subscribers_of(event.name):
+            for subscriber in todo[event.pk]:
                 receipt = done.get(subscriber.name)
-                if receipt is not None and receipt.status != ReceiptStatus.RETRYING:
-                    continue
-                if not subscriber.wants(event.payload):
-                    continue
                 error = _run(event, subscriber, receipt)
                 if error is not None:
                     failed.append((subscriber, receipt, error))
@@ -100,6 +98,55 @@ def _deliver_group(event_ids: list[int]) -> dict[int, float]:
                 retries[event.pk] = delay
         OutboxEvent.objects.filter(pk__in=delivered).update(delivered_at=clock.now())
     return retries
+
+
+def _pending_subscribers(event: OutboxEvent, done: dict[str, EventReceipt]) -> list[Subscriber]:
+    pending = []
+    for subscriber in subscribers_of(event.name):
+        receipt = done.get(subscriber.name)
+        if receipt is not None and receipt.status != ReceiptStatus.RETRYING:
+            continue
+        if subscriber.wants(event.payload):
+            pending.append(subscriber)
+    return pending
+
+
+def _run_many_at_once(events: list[OutboxEvent], todo: dict[int, list[Subscriber]], receipts: dict) -> None:
+    """Subscribers with a `many` form run once for all the group's events that are new to them.
+
+    Done, they are struck off those events' lists; failed, the lists stay as they were and each
+    event runs them on its own, so one bad event is retried alone and the others go through.
+    """
+    groups: dict[tuple[str, str], tuple[Subscriber, list[OutboxEvent]]] = {}
+    for event in events:
+        for subscriber in todo[event.pk]:
+            if subscriber.many is not None and subscriber.name not in receipts.get(event.pk, {}):
+                groups.setdefault((event.name, subscriber.name), (subscriber, []))[1].append(event)
+    for subscriber, group in groups.values():
+        if len(group) < 2:
+            continue
+        now = clock.now()
+        try:
+            with transaction.atomic():
+                subscriber.many([event.payload for event in group])
+                EventReceipt.objects.bulk_create(
+                    EventReceipt(
+                        event=event,
+                        subscriber=subscriber.name,
+                        status=ReceiptStatus.DONE,
+                        attempts=1,
+                        error="",
+                        updated_at=now,
+                    )
+                    for event in group
+                )
+        except Exception:
+            logger.warning(
+                "Subscriber %s failed on %d events at once; each runs alone", subscriber.name, len(group), exc_info=True
+            )
+            continue
+        for event in group:
+            todo[event.pk].remove(subscriber)
 
 
 def _run(event: OutboxEvent, subscriber: Subscriber, receipt: EventReceipt | None) -> str | None:

@@ -7,6 +7,7 @@ anything its task misses (a worker down, a broker restart) the periodic sweep se
 import datetime as dt
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,7 +17,7 @@ from accounts.models import Organization
 from common import clock
 from notifications.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.webhooks.addresses import receiver_validate
-from notifications.webhooks.catalogue import PAYLOAD_VERSION, TEST_EVENT
+from notifications.webhooks.catalogue import PAYLOAD_VERSION, TEST_EVENT, Source
 from notifications.webhooks.errors import EndpointDisabled, WebhookEventNotFound
 from notifications.webhooks.selectors import organization_listens_forget
 from notifications.webhooks.signing import secret_new
@@ -101,7 +102,7 @@ def event_id_new() -> str:
     return f"evt_{uuid.uuid4().hex}"
 
 
-def _event(*, organization_id: int, event_type: str, data: dict, order_id: int | None) -> WebhookEvent:
+def _event_new(*, organization_id: int, event_type: str, data: dict, order_id: int | None) -> WebhookEvent:
     event_id, now = event_id_new(), clock.now()
     body = {
         "id": event_id,
@@ -110,7 +111,7 @@ def _event(*, organization_id: int, event_type: str, data: dict, order_id: int |
         "version": PAYLOAD_VERSION,
         "data": data,
     }
-    return WebhookEvent.objects.create(
+    return WebhookEvent(
         organization_id=organization_id,
         event_id=event_id,
         type=event_type,
@@ -118,6 +119,12 @@ def _event(*, organization_id: int, event_type: str, data: dict, order_id: int |
         timestamp=now,
         body=json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")),
     )
+
+
+def _event(*, organization_id: int, event_type: str, data: dict, order_id: int | None) -> WebhookEvent:
+    event = _event_new(organization_id=organization_id, event_type=event_type, data=data, order_id=order_id)
+    event.save()
+    return event
 
 
 def webhook_event_record(
@@ -128,20 +135,45 @@ def webhook_event_record(
     Runs inside the caller's transaction (the outbox's, for domain events): the deliveries are
     sent after it commits.
     """
-    listening = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(organization_id=organization_id)
-        if endpoint.wants(event_type)
+    recorded = webhook_events_record_many(
+        event_type=event_type, sources=[Source(organization_id=organization_id, order_id=order_id, data=data)]
+    )
+    return recorded[0] if recorded else None
+
+
+def webhook_events_record_many(*, event_type: str, sources: list[Source]) -> list[WebhookEvent]:
+    """Events of one type and their deliveries: one query for the endpoints of their
+    organizations, one insert for the events, one for the deliveries. An event is kept while its
+    organization has an endpoint for the type, even a disabled one: a replay since the disabling
+    sends it what it missed once it is switched on again."""
+    listening: dict[int, list[WebhookEndpoint]] = defaultdict(list)
+    organizations = {source.organization_id for source in sources}
+    for endpoint in WebhookEndpoint.objects.filter(organization_id__in=organizations):
+        if endpoint.wants(event_type):
+            listening[endpoint.organization_id].append(endpoint)
+    events = [
+        _event_new(
+            organization_id=source.organization_id, event_type=event_type, data=source.data, order_id=source.order_id
+        )
+        for source in sources
+        if listening[source.organization_id]
     ]
-    if not listening:
-        return None
-    # No savepoint of its own inside the outbox's (each subscriber runs in one already).
+    if not events:
+        return []
+    now = clock.now()
     with transaction.atomic(savepoint=False):
-        event = _event(organization_id=organization_id, event_type=event_type, data=data, order_id=order_id)
-        # A disabled endpoint gets no delivery, but the event is kept: a replay since its
-        # disabling sends what it missed once it is switched on again.
-        _deliveries_pending(event=event, endpoints=[endpoint for endpoint in listening if endpoint.active])
-    return event
+        WebhookEvent.objects.bulk_create(events)
+        deliveries = [
+            WebhookDelivery(
+                endpoint=endpoint, event=event, order_id=event.order_id, next_attempt_at=now, created_at=now
+            )
+            for event in events
+            for endpoint in listening[event.organization_id]
+            if endpoint.active
+        ]
+        WebhookDelivery.objects.bulk_create(deliveries)
+        _send_after_commit({delivery.endpoint_id for delivery in deliveries})
+    return events
 
 
 def _deliveries_pending(*, event: WebhookEvent, endpoints: Iterable[WebhookEndpoint]) -> list[WebhookDelivery]:

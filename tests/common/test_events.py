@@ -227,3 +227,51 @@ def test_two_subscribers_of_one_event_may_not_share_a_name(monkeypatch):
 
 def failing_with(payload, reason):
     raise RuntimeError(reason)
+
+
+# --- Subscribers that handle many events at once ---------------------------------------------------
+
+
+def one_at_a_time(calls, payload):
+    if payload.get("bad"):
+        raise RuntimeError("this one is broken")
+    calls.append([payload["n"]])
+
+
+def all_at_once(calls, payloads):
+    if any(payload.get("bad") for payload in payloads):
+        raise RuntimeError("one of them is broken")
+    calls.append([payload["n"] for payload in payloads])
+
+
+@pytest.fixture
+def batched(monkeypatch):
+    """A THING_HAPPENED subscriber with a `many` form; returns the calls, each the n's it was given."""
+    monkeypatch.setitem(events._subscribers, THING_HAPPENED, [])
+    calls: list[list[int]] = []
+    subscribe(THING_HAPPENED, partial(one_at_a_time, calls), many=partial(all_at_once, calls))
+    return calls
+
+
+def test_a_subscriber_with_a_many_form_handles_a_groups_events_in_one_call(batched, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish_many_on_commit(THING_HAPPENED, [{"n": n} for n in range(5)])
+
+    assert batched == [[0, 1, 2, 3, 4]]
+    assert {receipts(event).pop() for event in OutboxEvent.objects.all()} == {("one_at_a_time", "done", 1)}
+    assert not OutboxEvent.objects.filter(delivered_at__isnull=True).exists()
+
+
+def test_when_the_many_form_fails_each_event_runs_alone_and_only_the_bad_one_is_retried(
+    batched, django_capture_on_commit_callbacks, caplog
+):
+    caplog.set_level(logging.ERROR, logger="common.outbox")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish_many_on_commit(THING_HAPPENED, [{"n": 0}, {"n": 1, "bad": True}, {"n": 2}])
+
+    assert batched == [[0], [2]]
+    by_n = {event.payload["n"]: event for event in OutboxEvent.objects.all()}
+    assert receipts(by_n[1]) == {("one_at_a_time", "retrying", 1)}
+    assert {receipts(by_n[n]).pop() for n in (0, 2)} == {("one_at_a_time", "done", 1)}
+    assert list(OutboxEvent.objects.filter(delivered_at__isnull=True)) == [by_n[1]]

@@ -168,3 +168,31 @@ def test_a_failing_receiver_is_tried_one_round_of_requests_at_a_time(organizatio
 
     assert first.sent == 3 * CONCURRENCY
     assert second.sent == CONCURRENCY
+
+
+def fan_out_queries(merchant_client, capture, count: int, prefix: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with capture(execute=False):
+        rows = [order_payload(f"{prefix}-{n}") for n in range(count)]
+        assert merchant_client.post("/api/orders/bulk", {"orders": rows}, format="json").status_code == 201
+    pending = list(OutboxEvent.objects.filter(delivered_at__isnull=True).values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries, capture(execute=False):
+        events_deliver_task(pending)
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_fanning_an_imports_events_out_costs_the_same_statements_for_5_orders_as_for_40(
+    organization, hub, merchant_client, receiver, django_capture_on_commit_callbacks
+):
+    for _ in range(3):
+        webhook_endpoint_create(organization=organization, url=receiver.url, event_types=[])
+
+    few = fan_out_queries(merchant_client, django_capture_on_commit_callbacks, 5, "A")
+    many = fan_out_queries(merchant_client, django_capture_on_commit_callbacks, 40, "B")
+
+    assert many == few
+    assert WebhookEvent.objects.count() == 45
+    assert WebhookDelivery.objects.filter(status="pending").count() == 45 * 3
