@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
+from common.events import ORDER_SLOT_BOOKED, publish_on_commit
 from dispatch.models import HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
 from dispatch.slots.capacity import hub_profile
 from dispatch.slots.selectors import OutsideServiceArea, slot_offers
@@ -167,11 +168,28 @@ def _move_order(*, actor: Actor, order: Order, hub: Hub, start: dt.datetime, end
             to_status=OrderStatus.RESCHEDULED,
             reason=f"Rescheduled to {start:%Y-%m-%d %H:%M}-{end:%H:%M}",
         )
+    previous = (order.window_start, order.window_end)
     # Stored as the customer reads it: in the hub's zone.
     changes: dict = {"time_windows": [{"start": start.astimezone(hub.tz), "end": end.astimezone(hub.tz)}]}
     if order.hub_id != hub.pk:
         changes["hub"] = hub
-    return order_update(actor=actor, order=order, changes=changes)
+    order = order_update(actor=actor, order=order, changes=changes)
+    publish_on_commit(
+        ORDER_SLOT_BOOKED,
+        {
+            "order_id": order.pk,
+            "organization_id": order.organization_id,
+            # The window before, so a reaction can tell a booking that changed nothing (a checkout's
+            # order created in its held slot already had the slot's window).
+            "window": _utc(order.window_start, order.window_end),
+            "previous_window": _utc(*previous),
+        },
+    )
+    return order
+
+
+def _utc(start: dt.datetime | None, end: dt.datetime | None) -> list[str | None]:
+    return [moment.astimezone(dt.UTC).isoformat() if moment else None for moment in (start, end)]
 
 
 def slot_hold_confirm(*, actor: Actor, hold: SlotHold, order: Order) -> SlotHold:
