@@ -17,7 +17,7 @@ class NotificationsConfig(AppConfig):
         # is fixed, and again for a new slot; planning says nothing.
         events.subscribe(events.ORDER_BATCH_CREATED, handlers.on_order_batch_created)
         events.subscribe(events.ORDER_VALIDATED, handlers.on_order_address_fixed, when=handlers.is_address_fixed)
-        events.subscribe(events.ORDER_SLOT_BOOKED, handlers.on_order_slot_booked, when=handlers.is_new_window)
+        events.subscribe(events.ORDER_SLOT_BOOKED, handlers.on_order_slot_booked)
         events.subscribe(events.ORDER_DISPATCHED, handlers.on_order_dispatched)
         events.subscribe(events.ORDER_OUT_FOR_DELIVERY, handlers.on_order_out_for_delivery)
         events.subscribe(events.ORDER_DELIVERED, handlers.on_order_delivered)

@@ -33,8 +33,10 @@ def _attempt_cause(order: Order) -> str:
 
 
 def _confirmation_cause(order: Order) -> str:
-    # One confirmation per order, whichever event tells it first; planning and re-planning say nothing.
-    return f"order:{order.pk}"
+    # One confirmation per order and window, whichever event tells it first: a creation and a
+    # booking in the same window (a checkout's held slot), or an address fixed by the booking that
+    # set the window, make one message. Planning and re-planning say nothing.
+    return f"order:{order.pk}:window:{order.window_start.isoformat()}"
 
 
 def _confirmable(orders: QuerySet[Order]) -> QuerySet[Order]:
@@ -75,12 +77,6 @@ def on_order_address_fixed(payload: dict) -> None:
     message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=_confirmation_cause(order), context=context)
 
 
-def is_new_window(payload: dict) -> bool:
-    # A checkout's order created in its held slot already had the slot's window, and its creation
-    # confirmed it.
-    return payload.get("window") != payload.get("previous_window")
-
-
 def on_order_slot_booked(payload: dict) -> None:
     """A new slot is told once: as "rescheduled" after a failed attempt (the same message as the
     order_rescheduled event's, so the two never both go), else as a new confirmation."""
@@ -91,8 +87,7 @@ def on_order_slot_booked(payload: dict) -> None:
     if order.status == OrderStatus.RESCHEDULED:
         message_queue(order=order, kind=MessageKind.RESCHEDULED, cause=_rescheduled_cause(order), context=context)
         return
-    cause = f"{_confirmation_cause(order)}:window:{order.window_start.isoformat()}"
-    message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=cause, context=context)
+    message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=_confirmation_cause(order), context=context)
 
 
 def on_order_dispatched(payload: dict) -> None:

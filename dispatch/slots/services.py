@@ -168,28 +168,13 @@ def _move_order(*, actor: Actor, order: Order, hub: Hub, start: dt.datetime, end
             to_status=OrderStatus.RESCHEDULED,
             reason=f"Rescheduled to {start:%Y-%m-%d %H:%M}-{end:%H:%M}",
         )
-    previous = (order.window_start, order.window_end)
     # Stored as the customer reads it: in the hub's zone.
     changes: dict = {"time_windows": [{"start": start.astimezone(hub.tz), "end": end.astimezone(hub.tz)}]}
     if order.hub_id != hub.pk:
         changes["hub"] = hub
     order = order_update(actor=actor, order=order, changes=changes)
-    publish_on_commit(
-        ORDER_SLOT_BOOKED,
-        {
-            "order_id": order.pk,
-            "organization_id": order.organization_id,
-            # The window before, so a reaction can tell a booking that changed nothing (a checkout's
-            # order created in its held slot already had the slot's window).
-            "window": _utc(order.window_start, order.window_end),
-            "previous_window": _utc(*previous),
-        },
-    )
+    publish_on_commit(ORDER_SLOT_BOOKED, {"order_id": order.pk, "organization_id": order.organization_id})
     return order
-
-
-def _utc(start: dt.datetime | None, end: dt.datetime | None) -> list[str | None]:
-    return [moment.astimezone(dt.UTC).isoformat() if moment else None for moment in (start, end)]
 
 
 def slot_hold_confirm(*, actor: Actor, hold: SlotHold, order: Order) -> SlotHold:

@@ -60,7 +60,10 @@ def test_an_order_created_through_the_api_is_confirmed_once_and_planning_says_no
     [email] = emails_to("aino@example.fi")
     assert email.subject == "Your delivery SO-1 is scheduled"
     assert "scheduled for Tuesday 1 December between 10:00 and 12:00" in email.body
-    assert Message.objects.get().dedupe_key == f"order_confirmed:order:{order.pk}:email"
+    assert (
+        Message.objects.get().dedupe_key
+        == f"order_confirmed:order:{order.pk}:window:{order.window_start.isoformat()}:email"
+    )
 
 
 def test_a_bulk_import_confirms_each_order_once_and_an_opted_out_customer_is_suppressed(
