@@ -31,6 +31,10 @@ logger = logging.getLogger(__name__)
 # --- The vocabulary ---------------------------------------------------------------------------
 # Orders (orders.services). order_transition publishes ORDER_STATUS_EVENTS[target status].
 ORDER_CREATED = "order_created"
+# One per create call (an order, a bulk request, a CSV batch), naming every order it created:
+# for reactions that read a batch at once (customer confirmations) rather than one delivery per
+# order. ORDER_CREATED still announces each order.
+ORDER_BATCH_CREATED = "order_batch_created"
 ORDER_UPDATED = "order_updated"
 ORDER_VALIDATED = "order_validated"
 ORDER_PLANNED = "order_planned"
@@ -75,6 +79,9 @@ STOP_DROPPED = "stop_dropped"
 FAILURE_POLICY_DECIDED = "failure_policy_decided"
 # A driver's proof of delivery was stored (dispatch.execution.proofs: proof_upload).
 PROOF_ADDED = "proof_added"
+# An order was given a slot: a checkout's hold confirmed onto it, a reschedule through the API or
+# the tracking page, the failed-delivery policy's next slot (dispatch.slots: _move_order).
+ORDER_SLOT_BOOKED = "order_slot_booked"
 # Checkout slot holds (dispatch.slots: slot_hold_transition).
 SLOT_HOLD_CONFIRMED = "slot_hold_confirmed"
 SLOT_HOLD_RELEASED = "slot_hold_released"

@@ -13,7 +13,11 @@ class NotificationsConfig(AppConfig):
 
         # Customer messages follow the order's life; each subscriber only writes Message rows,
         # sent after the delivery commits (notifications/services/messages.py).
-        events.subscribe(events.ORDER_PLANNED, handlers.on_order_planned)
+        # Confirmed as accepted: at creation (a batch at once), when an address flagged at intake
+        # is fixed, and again for a new slot; planning says nothing.
+        events.subscribe(events.ORDER_BATCH_CREATED, handlers.on_order_batch_created)
+        events.subscribe(events.ORDER_VALIDATED, handlers.on_order_address_fixed, when=handlers.is_address_fixed)
+        events.subscribe(events.ORDER_SLOT_BOOKED, handlers.on_order_slot_booked)
         events.subscribe(events.ORDER_DISPATCHED, handlers.on_order_dispatched)
         events.subscribe(events.ORDER_OUT_FOR_DELIVERY, handlers.on_order_out_for_delivery)
         events.subscribe(events.ORDER_DELIVERED, handlers.on_order_delivered)

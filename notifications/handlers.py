@@ -5,13 +5,16 @@ commit with the delivery receipt: a redelivered event finds its receipt, or the 
 key, and queues nothing twice. Registered in notifications/apps.py.
 """
 
+from django.db.models import QuerySet
+
 from dispatch.execution.decisions import failure_awaits_customer_slot
 from dispatch.models import DeliveryProof, Stop, StopStatus
 from notifications.models import MessageKind
 from notifications.rules import notification_settings_get
 from notifications.services.context import order_context
-from notifications.services.messages import message_queue
-from notifications.services.rendering import customer_reason, template_language
+from notifications.services.messages import Notice, message_queue, messages_queue
+from notifications.services.rendering import customer_language, customer_reason
+from orders.lifecycle import OrderStatus
 from orders.models import Order, ProofOfDelivery
 from orders.services import order_proofs_required
 from tracking.models import DeliveryException, StopEta
@@ -29,12 +32,62 @@ def _attempt_cause(order: Order) -> str:
     return f"order:{order.pk}:attempt:{order.delivery_attempts}"
 
 
-def on_order_planned(payload: dict) -> None:
-    if (order := _order(payload["order_id"])) is None:
+def _confirmation_cause(order: Order) -> str:
+    # One confirmation per order and window, whichever event tells it first: a creation and a
+    # booking in the same window (a checkout's held slot), or an address fixed by the booking that
+    # set the window, make one message. Planning and re-planning say nothing.
+    return f"order:{order.pk}:window:{order.window_start.isoformat()}"
+
+
+def _confirmable(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Orders a customer can be told are confirmed: with a window to tell, an address Waypoint
+    found (an order flagged at intake is confirmed once its address is fixed), not cancelled
+    (a confirmation held up in the outbox would contradict the cancellation) and with a contact."""
+    return (
+        orders.filter(window_start__isnull=False, address_issue="")
+        .exclude(status=OrderStatus.CANCELLED)
+        .exclude(customer_email="", customer_phone="")
+        .select_related("organization")
+    )
+
+
+def on_order_batch_created(payload: dict) -> None:
+    """Every order created with a window (or in a slot) is confirmed as it is accepted: the whole
+    batch with a fixed number of queries, however many orders a bulk import brought."""
+    orders = list(
+        _confirmable(Order.objects.filter(organization_id=payload["organization_id"], pk__in=payload["order_ids"]))
+    )
+    if not orders:
         return
-    # One confirmation per order: re-planning (planned, back to validated, planned) says nothing new.
+    notices = [Notice(order, _confirmation_cause(order), order_context(order)) for order in orders]
+    messages_queue(organization=orders[0].organization, kind=MessageKind.ORDER_CONFIRMED, notices=notices)
+
+
+def is_address_fixed(payload: dict) -> bool:
+    # Validated straight from created: the address that held the order back was fixed. Validated
+    # from planned is re-planning, which says nothing.
+    return payload.get("from") == OrderStatus.CREATED
+
+
+def on_order_address_fixed(payload: dict) -> None:
+    order = _confirmable(Order.objects.filter(pk=payload["order_id"])).first()
+    if order is None:
+        return
     context = order_context(order)
-    message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=f"order:{order.pk}", context=context)
+    message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=_confirmation_cause(order), context=context)
+
+
+def on_order_slot_booked(payload: dict) -> None:
+    """A new slot is told once: as "rescheduled" after a failed attempt (the same message as the
+    order_rescheduled event's, so the two never both go), else as a new confirmation."""
+    order = _confirmable(Order.objects.filter(pk=payload["order_id"])).first()
+    if order is None:
+        return
+    context = order_context(order)
+    if order.status == OrderStatus.RESCHEDULED:
+        message_queue(order=order, kind=MessageKind.RESCHEDULED, cause=_rescheduled_cause(order), context=context)
+        return
+    message_queue(order=order, kind=MessageKind.ORDER_CONFIRMED, cause=_confirmation_cause(order), context=context)
 
 
 def on_order_dispatched(payload: dict) -> None:
@@ -85,7 +138,9 @@ def on_order_failed(payload: dict) -> None:
     if (order := _order(payload["order_id"])) is None:
         return
     settings = notification_settings_get(organization=order.organization)
-    language = template_language(kind=MessageKind.FAILED, language=settings.language)
+    language = customer_language(
+        kind=MessageKind.FAILED, order_language=order.language, organization_language=settings.language
+    )
     context = order_context(order)
     # The tracking page offers the next slots when asked (`?reschedule=1`) for a failed order.
     context["reschedule_url"] = f"{context['tracking_url']}?reschedule=1"
@@ -93,12 +148,20 @@ def on_order_failed(payload: dict) -> None:
     message_queue(order=order, kind=MessageKind.FAILED, cause=_attempt_cause(order), context=context)
 
 
+def _rescheduled_cause(order: Order) -> str:
+    # Per attempt and new window: a customer who picks another slot hears of it again, while the
+    # order_rescheduled and order_slot_booked events of one reschedule make one message.
+    window = order.window_start.isoformat() if order.window_start else ""
+    return f"{_attempt_cause(order)}:window:{window}"
+
+
 def on_order_rescheduled(payload: dict) -> None:
     if (order := _order(payload["order_id"])) is None:
         return
     if failure_awaits_customer_slot(organization=order.organization, order=order):
         return  # no new time to tell: the "failed" message asked the customer to pick one
-    message_queue(order=order, kind=MessageKind.RESCHEDULED, cause=_attempt_cause(order), context=order_context(order))
+    context = order_context(order)
+    message_queue(order=order, kind=MessageKind.RESCHEDULED, cause=_rescheduled_cause(order), context=context)
 
 
 def on_order_cancelled(payload: dict) -> None:

@@ -31,6 +31,7 @@ COLUMNS = [
     "proof_of_delivery",
     "cash_on_delivery",
     "instructions",
+    "language",
 ]
 REQUIRED = ("merchant_reference", "customer_name", "address", "window_start", "window_end")
 MAX_BYTES = 10 * 1024 * 1024
@@ -75,7 +76,7 @@ def row_to_order(record: dict) -> dict:
         "proof_of_delivery": _split(record.get("proof_of_delivery")),
         "instructions": get("instructions") or "",
     }
-    for name in ("type", "hub", "service_minutes", "priority", "cash_on_delivery"):
+    for name in ("type", "hub", "service_minutes", "priority", "cash_on_delivery", "language"):
         if get(name) is not None:
             row[name] = get(name)
     return row

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from common import clock
+from common.languages import CUSTOMER_LANGUAGES
 from common.models import TimeStampedModel
 from orders.errors import InvalidTransition
 from orders.lifecycle import EDITABLE, TRANSITIONS, OrderStatus
@@ -57,6 +58,8 @@ class Order(TimeStampedModel):
     customer_name = models.CharField(max_length=200)
     customer_phone = models.CharField(max_length=32, blank=True)
     customer_email = models.EmailField(blank=True)
+    # The language the customer is written to in; blank: the organisation's (notification settings).
+    language = models.CharField(max_length=8, choices=CUSTOMER_LANGUAGES, blank=True)
 
     address_text = models.CharField(max_length=500)
     postcode = models.CharField(max_length=20, blank=True)

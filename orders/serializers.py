@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from common import horizon
+from common.languages import CUSTOMER_LANGUAGE_CODES, CUSTOMER_LANGUAGES
 from common.validation import InputCheckSerializer
 from orders.lifecycle import OrderStatus
 from orders.models import Order, OrderType, ProofOfDelivery
@@ -105,6 +106,17 @@ class OrderWriteSerializer(serializers.Serializer):
     access_code = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default="", help_text="Door or gate code, for the driver"
     )
+    language = serializers.ChoiceField(
+        choices=CUSTOMER_LANGUAGES,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The language of the customer's messages; blank: the organisation's.",
+        error_messages={
+            "invalid_choice": f"Unknown language '{{input}}': use one of {', '.join(CUSTOMER_LANGUAGE_CODES)}, "
+            "or leave it blank for the organisation's language."
+        },
+    )
 
     def validate_time_windows(self, windows):
         ordered = sorted(windows, key=lambda w: w["start"])
@@ -190,6 +202,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "cash_on_delivery",
             "instructions",
             "access_code",
+            "language",
             "tracking_token",
             "tracking_url",
             "created_at",

@@ -15,6 +15,7 @@ from common.events import (
     ALTERNATIVE_CHOSEN,
     DELIVERY_RATED,
     INSTRUCTIONS_UPDATED,
+    ORDER_BATCH_CREATED,
     ORDER_CREATED,
     ORDER_STATUS_EVENTS,
     ORDER_UPDATED,
@@ -46,6 +47,7 @@ ROW_FIELDS = (
     "cash_on_delivery",
     "instructions",
     "access_code",
+    "language",
 )
 
 
@@ -120,6 +122,11 @@ def _insert(orders: list[Order], actor: Actor) -> None:
     # One insert for the batch's events; the facts subscribers filter on travel with each event, so
     # the worker settles a bulk import's events without a query per order.
     publish_many_on_commit(ORDER_CREATED, [order_event_payload(order) for order in orders])
+    # And one event for the whole batch: its reactions read the batch with a few queries.
+    publish_on_commit(
+        ORDER_BATCH_CREATED,
+        {"organization_id": actor.organization.pk, "order_ids": [order.pk for order in orders]},
+    )
 
 
 def order_event_payload(order: Order) -> dict:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from accounts.tenancy import Actor
 from common import clock
 from common.errors import ConflictError, FieldValidationError
+from common.events import ORDER_SLOT_BOOKED, publish_on_commit
 from dispatch.models import HoldStatus, Hub, SlotCounter, SlotHold, SlotTemplate
 from dispatch.slots.capacity import hub_profile
 from dispatch.slots.selectors import OutsideServiceArea, slot_offers
@@ -171,7 +172,9 @@ def _move_order(*, actor: Actor, order: Order, hub: Hub, start: dt.datetime, end
     changes: dict = {"time_windows": [{"start": start.astimezone(hub.tz), "end": end.astimezone(hub.tz)}]}
     if order.hub_id != hub.pk:
         changes["hub"] = hub
-    return order_update(actor=actor, order=order, changes=changes)
+    order = order_update(actor=actor, order=order, changes=changes)
+    publish_on_commit(ORDER_SLOT_BOOKED, {"order_id": order.pk, "organization_id": order.organization_id})
+    return order
 
 
 def slot_hold_confirm(*, actor: Actor, hold: SlotHold, order: Order) -> SlotHold:

@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from common import clock
+from common.languages import CUSTOMER_LANGUAGES
 
 
 class MessageKind(models.TextChoices):
@@ -63,8 +64,8 @@ class NotificationSettings(models.Model):
     organization = models.OneToOneField(
         "accounts.Organization", on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
     )
-    # Orders carry no language of their own: messages are written in the organisation's.
-    language = models.CharField(max_length=8, default="en", choices=[("en", "English"), ("fi", "Suomi")])
+    # The language of customers whose order names none (Order.language).
+    language = models.CharField(max_length=8, default="en", choices=CUSTOMER_LANGUAGES)
     # Local wall-clock times in the organisation's timezone; start after end spans midnight.
     # Both empty: no quiet hours.
     quiet_hours_start = models.TimeField(null=True, blank=True, default=dt.time(21))

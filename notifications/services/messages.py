@@ -9,18 +9,21 @@ queued: the sweep hands it to a worker again, so a message goes out once workers
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from functools import partial
 
 from celery import signature
 from django.db import IntegrityError, transaction
 
+from accounts.models import Organization
 from common import clock
+from common.bulk import insert_new
 from common.errors import is_redis_outage
 from notifications.channels import ProviderError, email_send, sms_provider
-from notifications.models import Channel, Message, MessageStatus
+from notifications.models import Channel, Message, MessageStatus, MessageTemplate
 from notifications.rules import channels_for, notification_settings_get, quiet_until
-from notifications.services.optout import opted_out, unsubscribe_url
-from notifications.services.rendering import message_render, template_language, template_override
+from notifications.services.optout import opted_out, opted_out_among, unsubscribe_url
+from notifications.services.rendering import customer_language, message_render, template_overrides
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -39,58 +42,134 @@ def recipient_of(order: Order, channel: str) -> str:
     return (order.customer_email if channel == Channel.EMAIL else order.customer_phone).strip()
 
 
-def message_queue(*, order: Order, kind: str, cause: str, context: dict) -> list[Message]:
-    """Write the messages the organisation's rules ask for about `order`; returns the new rows.
+@dataclass(frozen=True)
+class Notice:
+    """One order to tell something: `cause` names what the message is about (e.g. "order:12",
+    "exception:7") and with the kind and channel makes the dedupe key; `context` is what it says."""
 
-    `cause` names what the message is about (e.g. "order:12", "exception:7"): with the kind and
-    channel it makes the dedupe key.
+    order: Order
+    cause: str
+    context: dict
+
+
+def message_queue(*, order: Order, kind: str, cause: str, context: dict) -> list[Message]:
+    """Write the messages the organisation's rules ask for about `order`; returns the new rows."""
+    return messages_queue(organization=order.organization, kind=kind, notices=[Notice(order, cause, context)])
+
+
+@dataclass(frozen=True)
+class _Draft:
+    notice: Notice
+    channel: str
+    recipient: str
+    language: str
+    dedupe_key: str
+
+
+def messages_queue(*, organization: Organization, kind: str, notices: list[Notice]) -> list[Message]:
+    """Write the messages of one kind about many orders of `organization`; returns the new rows.
+
+    The queries do not grow with the orders (a bulk import's confirmations): the settings, the
+    rules, the organisation's wordings, the messages already queued and the opt-outs are each read
+    once, and the new rows are written with one insert.
     """
-    organization = order.organization
+    channels = channels_for(organization=organization, kind=kind)
+    if not channels or not notices:
+        return []
     settings = notification_settings_get(organization=organization)
-    language = template_language(kind=kind, language=settings.language)
-    override = template_override(organization_id=organization.pk, kind=kind, language=language)
+    drafts = _drafts(kind=kind, channels=channels, organization_language=settings.language, notices=notices)
+    if not drafts:
+        return []
+    orders = {draft.notice.order.pk for draft in drafts}
+    taken = set(Message.objects.filter(kind=kind, order__in=orders).values_list("dedupe_key", flat=True))
+    languages = {draft.language for draft in drafts}
+    overrides = template_overrides(organization_id=organization.pk, kind=kind, languages=languages)
+    suppressed = opted_out_among(
+        organization=organization, contacts={(draft.channel, draft.recipient) for draft in drafts}
+    )
     now = clock.now()
-    created = []
-    for channel in channels_for(organization=organization, kind=kind):
-        recipient = recipient_of(order, channel)
-        dedupe_key = f"{kind}:{cause}:{channel}"
-        if not recipient or Message.objects.filter(dedupe_key=dedupe_key).exists():
+    due = quiet_until(settings=settings, timezone=organization.timezone, kind=kind, at=now) or now
+    messages = []
+    for draft in drafts:
+        if draft.dedupe_key in taken:
             continue
-        link = unsubscribe_url(organization_id=organization.pk, channel=channel, contact=recipient)
-        subject, body, body_html = message_render(
-            kind=kind,
-            channel=channel,
-            language=language,
-            context={**context, "unsubscribe_url": link},
-            override=override,
-        )
-        suppressed = opted_out(organization=organization, channel=channel, contact=recipient)
-        due = quiet_until(settings=settings, timezone=organization.timezone, kind=kind, at=now) or now
-        message = Message(
-            organization=organization,
-            order=order,
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            language=language,
-            subject=subject,
-            body=body,
-            body_html=body_html,
-            status=MessageStatus.SUPPRESSED if suppressed else MessageStatus.QUEUED,
-            reason="opt_out" if suppressed else "",
-            next_attempt_at=due,
-            dedupe_key=dedupe_key,
-            created_at=now,
-        )
+        taken.add(draft.dedupe_key)
+        opted = (draft.channel, draft.recipient) in suppressed
+        message = _message(organization, kind, draft, override=overrides.get(draft.language))
+        message.status = MessageStatus.SUPPRESSED if opted else MessageStatus.QUEUED
+        message.reason = "opt_out" if opted else ""
+        message.next_attempt_at, message.created_at = due, now
+        messages.append(message)
+    created = _insert(messages)
+    for message in created:
+        if message.status == MessageStatus.SUPPRESSED:
+            logger.info(
+                "Message %s to %s suppressed: opted out of %s", message.dedupe_key, message.recipient, message.channel
+            )
+    if due <= now and (ready := [m.pk for m in created if m.status == MessageStatus.QUEUED]):
+        transaction.on_commit(partial(_send_later, ready))
+    return created
+
+
+def _drafts(*, kind: str, channels: list[str], organization_language: str, notices: list[Notice]) -> list[_Draft]:
+    """A message per notice and channel with a recipient, in the customer's language."""
+    languages: dict[str, str] = {}
+    drafts = []
+    for notice in notices:
+        order = notice.order
+        if order.language not in languages:
+            languages[order.language] = customer_language(
+                kind=kind, order_language=order.language, organization_language=organization_language
+            )
+        for channel in channels:
+            if recipient := recipient_of(order, channel):
+                key = f"{kind}:{notice.cause}:{channel}"
+                drafts.append(_Draft(notice, channel, recipient, languages[order.language], key))
+    return drafts
+
+
+def _message(organization: Organization, kind: str, draft: _Draft, *, override: MessageTemplate | None) -> Message:
+    link = unsubscribe_url(organization_id=organization.pk, channel=draft.channel, contact=draft.recipient)
+    subject, body, body_html = message_render(
+        kind=kind,
+        channel=draft.channel,
+        language=draft.language,
+        context={**draft.notice.context, "unsubscribe_url": link},
+        override=override,
+    )
+    return Message(
+        organization=organization,
+        order=draft.notice.order,
+        kind=kind,
+        channel=draft.channel,
+        recipient=draft.recipient,
+        language=draft.language,
+        subject=subject,
+        body=body,
+        body_html=body_html,
+        dedupe_key=draft.dedupe_key,
+    )
+
+
+def _insert(messages: list[Message]) -> list[Message]:
+    """All in one statement; when a cause was queued concurrently (its key is taken), one savepoint
+    per message instead, and that message stands."""
+    if not messages:
+        return []
+    try:
+        with transaction.atomic():
+            insert_new(messages)
+        return messages
+    except IntegrityError:
+        for message in messages:
+            message.pk = None
+    created = []
+    for message in messages:
         try:
             with transaction.atomic():
                 message.save()
         except IntegrityError:
-            continue  # the same cause queued concurrently: that message stands
-        if suppressed:
-            logger.info("Message %s to %s suppressed: opted out of %s", dedupe_key, recipient, channel)
-        elif due <= now:
-            transaction.on_commit(partial(_send_later, message.pk))
+            continue
         created.append(message)
     return created
 
@@ -98,15 +177,17 @@ def message_queue(*, order: Order, kind: str, cause: str, context: dict) -> list
 SEND_TASK = "notifications.tasks.message_send_task"
 
 
-def _send_later(message_id: int) -> None:
-    try:
-        # By name: the task module imports this one (registered in notifications/apps.py).
-        signature(SEND_TASK, args=[message_id]).delay()
-    except Exception as error:
-        if not is_redis_outage(error):
-            raise
-        # The row is committed and queued: the sweep sends it once the broker is back.
-        logger.warning("Broker unavailable, message %s left to the sweep: %r", message_id, error)
+def _send_later(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        try:
+            # By name: the task module imports this one (registered in notifications/apps.py).
+            signature(SEND_TASK, args=[message_id]).delay()
+        except Exception as error:
+            if not is_redis_outage(error):
+                raise
+            # The rows are committed and queued: the sweep sends them once the broker is back.
+            logger.warning("Broker unavailable, messages %s left to the sweep: %r", message_ids, error)
+            return
 
 
 def message_send(*, message_id: int) -> float | None:

@@ -47,6 +47,25 @@ def opted_out(*, organization: Organization | int, channel: str, contact: str) -
     return OptOut.objects.filter(organization=organization, channel=channel, contact=normalized).exists()
 
 
+def opted_out_among(*, organization: Organization | int, contacts: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (channel, contact) pairs among `contacts` that opted out, in one query whatever their number."""
+    normalized = {(channel, contact_normalize(channel=channel, contact=contact)) for channel, contact in contacts}
+    if not normalized:
+        return set()
+    found = set(
+        OptOut.objects.filter(
+            organization=organization,
+            channel__in={channel for channel, _ in normalized},
+            contact__in={contact for _, contact in normalized},
+        ).values_list("channel", "contact")
+    )
+    return {
+        (channel, contact)
+        for channel, contact in contacts
+        if (channel, contact_normalize(channel=channel, contact=contact)) in found
+    }
+
+
 def opt_out_record(*, organization_id: int, channel: str, contact: str) -> OptOut:
     """Record the opt-out (once; a second click changes nothing)."""
     normalized = contact_normalize(channel=channel, contact=contact)

@@ -49,11 +49,24 @@ def customer_reason(code: str, language: str) -> str:
 
 def template_language(*, kind: str, language: str) -> str:
     """`language` when a template of `kind` exists in it, else English."""
+    return language if _has_template(kind, language) else FALLBACK_LANGUAGE
+
+
+def customer_language(*, kind: str, order_language: str, organization_language: str) -> str:
+    """What a customer is written to in: the order's language, else the organisation's, else
+    English (the first of them that has a template of `kind`)."""
+    for language in (order_language, organization_language):
+        if language and _has_template(kind, language):
+            return language
+    return FALLBACK_LANGUAGE
+
+
+def _has_template(kind: str, language: str) -> bool:
     try:
         get_template(f"notifications/messages/{language}/{kind}.txt")
     except TemplateDoesNotExist:
-        return FALLBACK_LANGUAGE
-    return language
+        return False
+    return True
 
 
 def message_render(
@@ -103,6 +116,12 @@ def template_source_check(source: str) -> str | None:
 
 def template_override(*, organization_id: int, kind: str, language: str) -> MessageTemplate | None:
     return MessageTemplate.objects.filter(organization_id=organization_id, kind=kind, language=language).first()
+
+
+def template_overrides(*, organization_id: int, kind: str, languages: set[str]) -> dict[str, MessageTemplate]:
+    """The organisation's own wordings of `kind` in each of `languages` that has one, in one query."""
+    found = MessageTemplate.objects.filter(organization_id=organization_id, kind=kind, language__in=languages)
+    return {template.language: template for template in found}
 
 
 def public_url(path: str) -> str:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from common import events
-from common.events import ORDER_CREATED, publish_on_commit, subscribe
+from common.events import ORDER_BATCH_CREATED, ORDER_CREATED, publish_on_commit, subscribe
 from common.models import EventReceipt, OutboxEvent
 from common.outbox import events_purge
 from common.tasks import events_deliver_task, events_sweep_task
@@ -166,7 +166,9 @@ def test_an_event_no_reaction_subscribes_to_is_not_stored(monkeypatch, django_ca
 def test_a_bulk_import_writes_the_events_a_reaction_wants_in_one_insert(
     merchant_client, hub, django_capture_on_commit_callbacks
 ):
-    """Ordinary orders with good addresses are nobody's business: only the urgent ones are stored."""
+    """Ordinary orders with good addresses are nobody's business one by one: only the urgent ones'
+    `order_created` are stored, in one insert; the batch is one `order_batch_created` beside them
+    (the customers' confirmations)."""
     rows = [order_payload(f"BULK-{n}") for n in range(3)] + [
         order_payload(f"URGENT-{n}", priority=90) for n in range(2)
     ]
@@ -176,10 +178,12 @@ def test_a_bulk_import_writes_the_events_a_reaction_wants_in_one_insert(
 
     assert response.status_code == 201, response.json()
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "common_outboxevent"')]
-    assert len(inserts) == 1
+    assert len(inserts) == 2
     created = OutboxEvent.objects.filter(name=ORDER_CREATED)
     assert sorted(p["priority"] for p in created.values_list("payload", flat=True)) == [90, 90]
     assert created.filter(delivered_at__isnull=True).count() == 0
+    [batch] = OutboxEvent.objects.filter(name=ORDER_BATCH_CREATED).values_list("payload", flat=True)
+    assert sorted(batch["order_ids"]) == sorted(result["order"]["id"] for result in response.json()["results"])
 
 
 def test_delivered_events_are_purged_after_a_week(seen, time_machine, django_capture_on_commit_callbacks):

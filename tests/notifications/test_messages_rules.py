@@ -140,17 +140,6 @@ def test_a_cancelled_order_sends_cancelled(dispatcher_actor, make_stop, django_c
     assert emails_to(EMAIL)[0].subject == f"Your delivery {stop.order.merchant_reference} is cancelled"
 
 
-def test_a_planned_order_is_confirmed_with_its_window(make_stop, django_capture_on_commit_callbacks):
-    stop = make_stop(status="planned")
-    Order.objects.filter(pk=stop.order_id).update(status="validated")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        order_transition(actor=None, order=stop.order, to_status="planned")
-
-    assert sent() == [("order_confirmed", "email", "sent")]
-    assert "scheduled for Monday 30 November between 10:00 and 12:00" in emails_to(EMAIL)[0].body
-
-
 def test_a_rescheduled_order_is_told_its_new_time(make_stop, django_capture_on_commit_callbacks):
     stop = make_stop()
     Order.objects.filter(pk=stop.order_id).update(status="failed")

@@ -22,16 +22,18 @@ def test_a_thousand_orders_in_one_request(merchant_client, hub):
 @pytest.mark.parametrize("size", [1, 1000])
 def test_a_batch_costs_the_same_queries_whatever_its_size(merchant_client, hub, size):
     """The key's lookup and stamp, the hubs, the existing references, one INSERT for the orders
-    and one for their history, and one look for a webhook endpoint that wants `order.created`
+    and one for their history, one look for a webhook endpoint that wants `order.created`, and one
+    INSERT for the batch's `order_batch_created` event, which customer confirmations read as a whole
     (between the test transaction's savepoint and its release)."""
     with CaptureQueriesContext(connection) as queries:
         response = merchant_client.post("/api/orders/bulk", {"orders": order_rows(size)}, format="json")
 
     assert response.status_code == 201
-    assert len(queries) == 9
+    assert len(queries) == 10
     statements = [query["sql"].split(" ")[0] for query in queries]
-    assert statements[-5:] == ["SAVEPOINT", "INSERT", "INSERT", "SELECT", "RELEASE"]
-    assert '"notifications_webhookendpoint"' in queries[-2]["sql"]
+    assert statements[-6:] == ["SAVEPOINT", "INSERT", "INSERT", "SELECT", "INSERT", "RELEASE"]
+    assert '"notifications_webhookendpoint"' in queries[-3]["sql"]
+    assert '"common_outboxevent"' in queries[-2]["sql"]
 
 
 def test_each_order_gets_its_own_history(merchant_client, hub):

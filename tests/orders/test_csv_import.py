@@ -109,3 +109,20 @@ def test_viewer_cannot_import(client, viewer_user, hub):
 
     assert response.status_code == 403
     assert Order.objects.count() == 0
+
+
+def test_a_language_column_sets_each_customers_language_and_an_unknown_one_is_reported(merchant_client, hub):
+    header = "merchant_reference,customer_name,address,lat,lng,window_start,window_end,language\n"
+    lines = [
+        f"CSV-FI,Aino,Aleksanterinkatu 52,60.1688,24.944,{WINDOW},fi",
+        f"CSV-X,Eero,Bulevardi 1,60.165,24.94,{WINDOW},de",
+    ]
+    upload = SimpleUploadedFile("o.csv", (header + "\n".join(lines) + "\n").encode(), content_type="text/csv")
+
+    response = merchant_client.post("/api/orders/import", {"file": upload}, format="multipart")
+
+    assert response.status_code == 207
+    assert response.json()["results"][1]["errors"] == {
+        "language": ["Unknown language 'de': use one of en, fi, or leave it blank for the organisation's language."]
+    }
+    assert list(Order.objects.values_list("merchant_reference", "language")) == [("CSV-FI", "fi")]

@@ -82,6 +82,12 @@ def test_order_without_hub_is_assigned_to_the_hub_covering_it(merchant_client, h
         ),
         pytest.param({"customer": {}}, "customer.name", "This field is required.", id="missing-customer-name"),
         pytest.param(
+            {"language": "sv"},
+            "language",
+            "Unknown language 'sv': use one of en, fi, or leave it blank for the organisation's language.",
+            id="language-without-templates",
+        ),
+        pytest.param(
             {"merchant_reference": ""}, "merchant_reference", "This field may not be blank.", id="blank-reference"
         ),
     ],
@@ -153,3 +159,24 @@ def test_same_reference_in_two_organizations_is_allowed(merchant_client, hub, ot
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert Order.objects.filter(merchant_reference="SO-1").count() == 2
+
+
+def test_an_order_carries_the_customers_language_and_blank_means_the_organisations(merchant_client, hub):
+    finnish = merchant_client.post("/api/orders", order_payload("SO-FI", language="fi"), format="json")
+    unset = merchant_client.post("/api/orders", order_payload("SO-ORG"), format="json")
+
+    assert (finnish.status_code, unset.status_code) == (201, 201)
+    assert (finnish.json()["language"], unset.json()["language"]) == ("fi", "")
+    assert dict(Order.objects.values_list("merchant_reference", "language")) == {"SO-FI": "fi", "SO-ORG": ""}
+
+
+def test_the_language_can_be_changed_and_an_unknown_one_is_refused(merchant_client, hub):
+    order = merchant_client.post("/api/orders", order_payload("SO-1"), format="json").json()
+
+    changed = merchant_client.patch(f"/api/orders/{order['id']}", {"language": "fi"}, format="json")
+    refused = merchant_client.patch(f"/api/orders/{order['id']}", {"language": "xx"}, format="json")
+
+    assert (changed.status_code, changed.json()["language"]) == (200, "fi")
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["language"]
+    assert Order.objects.get().language == "fi"
