@@ -65,3 +65,55 @@ def test_the_timer_thread_sends_every_embedded_entry_at_start_up(monkeypatch):
         celery_config._run_embedded_schedule()
 
     assert sorted(sent) == sorted(entry["task"] for entry in embedded_schedule().values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_silent_driver_raises_no_position_in_the_embedded_mode(organization, hub, driver_user):
+    """What the timer sends, the in-process worker runs: a driver on an active route who never
+    sent a position is an exception for ops, with no beat."""
+    import datetime as dt
+
+    from celery import _state
+
+    from common import clock
+    from config.celery import start_inprocess_worker
+    from dispatch.models import Driver, Plan, PlanStatus, Route, Stop, Vehicle
+    from orders.models import Order
+    from tracking.models import DeliveryException
+    from tracking.selectors.tower import organization_today
+
+    now = clock.now()
+    driver = Driver.objects.create(organization=organization, user=driver_user, name="Mikko", home_hub=hub)
+    vehicle = Vehicle.objects.create(organization=organization, name="Van 1", type="van", home_hub=hub)
+    plan = Plan.objects.create(
+        organization=organization, hub=hub, date=organization_today(organization), status=PlanStatus.DISPATCHED
+    )
+    route = Route.objects.create(
+        plan=plan,
+        vehicle=vehicle,
+        driver=driver,
+        start_time=now - dt.timedelta(hours=1),
+        end_time=now + dt.timedelta(hours=3),
+    )
+    order = Order.objects.create(
+        organization=organization,
+        hub=hub,
+        merchant_reference="A",
+        customer_name="A",
+        address_text="A street",
+        lat=60.18,
+        lng=24.94,
+        status="dispatched",
+        delivery_date=plan.date,
+    )
+    Stop.objects.create(route=route, order=order, sequence=1, planned_arrival=now, planned_departure=now)
+    app.conf.task_always_eager = False
+    start_inprocess_worker()
+    entry = embedded_schedule()["silent-and-idle-drivers"]
+    try:
+        # Waiting on the result here is the test's own doing (the worker thread marks the process).
+        raised = app.send_task(entry["task"]).get(timeout=30, disable_sync_subtasks=False)
+    finally:
+        _state._set_task_join_will_block(False)
+    assert raised == 1
+    assert DeliveryException.objects.get(kind="no_position").driver_id == driver.pk
