@@ -20,7 +20,7 @@ _inprocess_workers: list = []
 # entries instead, each at its own interval, so the background checks (silent and idle drivers,
 # slot holds expiring, lost runs, the outbox's sweep, notifications and webhooks, the purges) run
 # in the demo as they do in production. Every beat entry runs here unless it is listed in
-# EMBEDDED_EXCLUDED with the reason; tests/test_background_tasks.py holds the two to the schedule.
+# EMBEDDED_EXCLUDED with the reason; tests/test_embedded_schedule.py holds the two to the schedule.
 EMBEDDED_EXCLUDED: dict[str, str] = {}
 
 

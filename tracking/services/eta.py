@@ -3,7 +3,9 @@
 Travel legs come from the routing engine's travel model (great circle × circuity at the vehicle
 profile's speed) and are re-timed with its time-of-day profile (`routing.travel.retime`): the
 same model the plan was made with, so a driver on plan keeps the planned times. Each stop gets a
-customer-facing window around the estimate that narrows as the driver approaches.
+customer-facing window around the estimate that narrows as the driver approaches. `StopEta` holds
+the current estimate; each one written is also appended to `EtaPrediction`, the record of what
+was shown that ETA error is measured from (`tracking/selectors/eta_accuracy.py`, docs/tracking.md).
 """
 
 import datetime as dt
