@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import threading
 import time
@@ -18,27 +19,56 @@ app.autodiscover_tasks()
 
 _inprocess_lock = threading.Lock()
 _inprocess_workers: list = []
-# Embedded mode has no beat; these entries of the beat schedule run on a timer thread instead, so a
-# solve whose worker thread died is failed within the same bound as in production (README).
-EMBEDDED_SCHEDULE = (
-    "plans-sweep-stale",
-    "optimization-jobs-sweep-stale",
-    # Webhook retries and customer messages (after quiet hours, retries, lost tasks; "arriving
-    # soon", webhooks' debounced ETA changes) go out in the demo too.
-    "webhook-deliveries-sweep",
-    "notification-messages-sweep",
-    "notification-arriving-soon",
-    "webhook-eta-changes",
-)
+# Embedded mode has no beat: a timer thread of the in-process worker sends the beat schedule's
+# entries instead, each at its own interval, so the background checks (silent and idle drivers,
+# slot holds expiring, lost runs, the outbox's sweep, notifications and webhooks, the purges) run
+# in the demo as they do in production. Every beat entry runs here unless it is listed in
+# EMBEDDED_EXCLUDED with the reason; tests/test_embedded_schedule.py holds the two to the schedule.
+EMBEDDED_EXCLUDED: dict[str, str] = {}
+
+
+def embedded_schedule() -> dict[str, dict]:
+    """The beat entries the embedded timer sends, by name."""
+    return {name: entry for name, entry in app.conf.beat_schedule.items() if name not in EMBEDDED_EXCLUDED}
+
+
+def interval_s(schedule) -> float:
+    """An entry's interval in seconds: a number, a timedelta or Celery's `schedule(run_every=...)`.
+
+    A crontab has no fixed interval; an entry using one needs its own rule here or an exclusion."""
+    if isinstance(schedule, int | float):
+        return float(schedule)
+    every = getattr(schedule, "run_every", schedule)
+    if isinstance(every, dt.timedelta):
+        return every.total_seconds()
+    raise TypeError(f"No fixed interval in {schedule!r}.")
+
+
+class EmbeddedTimer:
+    """Which entries are due at a monotonic moment: each runs at start-up, then every `schedule` seconds."""
+
+    def __init__(self, entries: dict[str, dict]):
+        self.entries = entries
+        self.next_due = dict.fromkeys(entries, 0.0)
+
+    def due(self, now: float) -> list[str]:
+        names = [name for name, at in self.next_due.items() if at <= now]
+        for name in names:
+            # From now, not from when it was due: a timer that fell behind does not send bursts.
+            self.next_due[name] = now + interval_s(self.entries[name]["schedule"])
+        return names
+
+    def wait_s(self, now: float) -> float:
+        return max(0.0, min(self.next_due.values()) - now)
 
 
 def _run_embedded_schedule() -> None:
-    entries = [app.conf.beat_schedule[name] for name in EMBEDDED_SCHEDULE]
-    every_s = min(float(entry["schedule"]) for entry in entries)
-    while True:  # first at start-up: runs the previous process left behind are lost with it
-        for entry in entries:
-            app.send_task(entry["task"])
-        time.sleep(every_s)
+    # First at start-up: runs the previous process left behind are lost with it.
+    timer = EmbeddedTimer(embedded_schedule())
+    while True:
+        for name in timer.due(time.monotonic()):
+            app.send_task(timer.entries[name]["task"])
+        time.sleep(timer.wait_s(time.monotonic()))
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
@@ -68,7 +98,7 @@ def queue_name(queue: str) -> str:
 def start_inprocess_worker(*, with_schedule: bool = False):
     """Run Celery workers on daemon threads of this process (embedded mode only): one per queue.
 
-    `with_schedule` also runs `EMBEDDED_SCHEDULE` (the embedded mode's stand-in for beat); tests
+    `with_schedule` also runs `embedded_schedule()` (the embedded mode's stand-in for beat); tests
     that borrow the worker thread leave it off, so no sweep runs under their data.
 
     WorkController installs no signal handlers, so unlike `app.Worker` it can run off the main

@@ -64,6 +64,36 @@ class StopEta(models.Model):
         return f"stop {self.stop_id} eta {self.eta:%H:%M}"
 
 
+class EtaSource(models.TextChoices):
+    POSITION = "position", "Re-timed from a driver position"
+
+
+class EtaPrediction(AppendOnlyModel):
+    """One estimate as it was shown, kept after `StopEta` moves on: what ETA error is measured from.
+
+    A row is added each time the stop's `StopEta` is written, which happens only when the estimate
+    moves by at least a minute (or the stop turns late or back; `tracking/services/eta.py`). So
+    the record is exactly what customers saw, and a stop gains rows only as its estimate moves:
+    a driver on plan adds none, one standing still adds about one per minute to each stop ahead.
+    """
+
+    stop = models.ForeignKey("dispatch.Stop", on_delete=models.CASCADE, related_name="eta_predictions")
+    predicted_arrival = models.DateTimeField()
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    made_at = models.DateTimeField()
+    # How far ahead the prediction looked when made (predicted arrival − made at), in whole minutes.
+    horizon_minutes = models.IntegerField()
+    source = models.CharField(max_length=12, choices=EtaSource.choices, default=EtaSource.POSITION)
+
+    class Meta:
+        # "The prediction in force at a moment": the stop's last one made at or before it.
+        indexes = [models.Index(fields=["stop", "made_at"])]
+
+    def __str__(self):
+        return f"stop {self.stop_id} at {self.made_at:%H:%M}: {self.predicted_arrival:%H:%M}"
+
+
 class ExceptionKind(models.TextChoices):
     LATE_RISK = "late_risk", "Late risk"
     DRIVER_IDLE = "driver_idle", "Driver idle"

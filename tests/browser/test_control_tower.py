@@ -172,3 +172,39 @@ def test_the_tower_hub_filter_hides_other_hubs(asgi_server, page: Page, route, o
     expect(page.get_by_test_id("routes")).to_have_text("No dispatched routes.")
     expect(page.locator("[data-kpi=pending]")).to_have_text("0")
     expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)  # viewers only read
+
+
+def test_the_tower_shows_the_days_eta_error(asgi_server, page: Page, route, viewer_user):
+    from dispatch.execution.services.stops import stop_arrive
+    from tracking.models import EtaPrediction
+
+    # Stop A was shown 12 minutes early an hour before the driver came, 2 minutes late 10 minutes before.
+    stop = route.stops.get(sequence=1)
+    arrived = clock.now() - dt.timedelta(minutes=1)
+    for made_before, error in ((70, 12), (15, -2)):
+        predicted = arrived + dt.timedelta(minutes=error)
+        made = arrived - dt.timedelta(minutes=made_before)
+        EtaPrediction.objects.create(
+            stop=stop,
+            predicted_arrival=predicted,
+            window_start=predicted,
+            window_end=predicted,
+            made_at=made,
+            horizon_minutes=round((predicted - made).total_seconds() / 60),
+        )
+    stop_arrive(actor=None, stop=stop, at=arrived)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.context.add_cookies([{"name": "sessionid", "value": session_cookie(viewer_user), "url": asgi_server}])
+
+    page.goto(f"{asgi_server}/tower/")
+
+    panel = page.get_by_test_id("eta-error")
+    expect(panel).to_be_visible()
+    expect(panel.get_by_role("heading")).to_have_text("ETA error today")
+    expect(panel.locator("[data-horizon='10'] [data-stat=p90]")).to_have_text("2.0")
+    expect(panel.locator("[data-horizon='30'] [data-stat=p90]")).to_have_text("12.0")
+    expect(panel.locator("[data-horizon='60'] [data-stat=p90]")).to_have_text("12.0")
+    expect(panel).to_contain_text("over 1 stop arrived")
+    expect(page.get_by_test_id("connection")).to_have_text("live")
+    assert errors == []

@@ -3,7 +3,9 @@
 Travel legs come from the routing engine's travel model (great circle × circuity at the vehicle
 profile's speed) and are re-timed with its time-of-day profile (`routing.travel.retime`): the
 same model the plan was made with, so a driver on plan keeps the planned times. Each stop gets a
-customer-facing window around the estimate that narrows as the driver approaches.
+customer-facing window around the estimate that narrows as the driver approaches. `StopEta` holds
+the current estimate; each one written is also appended to `EtaPrediction`, the record of what
+was shown that ETA error is measured from (`tracking/selectors/eta_accuracy.py`, docs/tracking.md).
 """
 
 import datetime as dt
@@ -13,7 +15,7 @@ from django.db import transaction
 from common import clock
 from dispatch.models import Route, Stop, StopStatus
 from routing import GreatCircleProvider, retime
-from tracking.models import StopEta
+from tracking.models import EtaPrediction, StopEta
 from tracking.selectors.itinerary import Itinerary
 from tracking.services.exceptions import exception_raise
 from tracking.services.monitoring import check_off_route
@@ -85,6 +87,9 @@ def etas_update(
         unique_fields=["stop"],
         update_fields=["eta", "window_start", "window_end", "late", "computed_at"],
     )
+    # What was just shown is kept (StopEta above is overwritten): one more statement, and only on
+    # the positions that moved an estimate, so ETA error can be measured later (selectors/eta_accuracy.py).
+    EtaPrediction.objects.bulk_create([_prediction(row) for _stop, row, _previous in updates])
     for stop, row, previous in updates:
         if row.late and not (previous and previous.late):
             _raise_late_risk(stop, row.eta)
@@ -97,6 +102,17 @@ def _changed_estimate(stop: Stop, previous: StopEta | None, eta: dt.datetime, no
         return None
     window_start, window_end = customer_window(eta, now=now)
     return StopEta(stop=stop, eta=eta, window_start=window_start, window_end=window_end, late=late, computed_at=now)
+
+
+def _prediction(row: StopEta) -> EtaPrediction:
+    return EtaPrediction(
+        stop_id=row.stop_id,
+        predicted_arrival=row.eta,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        made_at=row.computed_at,
+        horizon_minutes=round((row.eta - row.computed_at).total_seconds() / 60),
+    )
 
 
 def _change(stop: Stop, row: StopEta) -> dict:

@@ -20,6 +20,7 @@ from orders.proofs import required_proof_labels, required_proofs
 from orders.selectors import order_events, order_list
 from orders.services import DELIVERY_CODE_RESET_STATUSES, order_delivery_code_attempts_left
 from tracking.models import DeliveryException, StopEta
+from tracking.selectors.eta_accuracy import eta_accuracy
 from tracking.selectors.order_record import order_delivery_record
 from tracking.selectors.tower import organization_today, stop_state, tower_snapshot
 from tracking.selectors.tracking_page import order_live_stop
@@ -43,6 +44,9 @@ def control_tower(request):
         "day": day,
         "hubs": hub_list(organization=organization),
         "snapshot": TowerSnapshotSerializer(tower_snapshot(organization=organization, day=day)).data,
+        # Rendered with the page, not pushed: it moves only as stops are arrived at.
+        "eta_accuracy": eta_accuracy(organization=organization, day=day),
+        "is_today": day == organization_today(organization),
         "can_write": request.actor.can_write(),
     }
     return render(request, "tower/tower.html", context)
