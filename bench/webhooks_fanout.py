@@ -28,6 +28,9 @@ sweep every 30 s and the outbox sweep every 60 s, as the production schedule doe
   outbox has fanned every event out and about a third of the deliveries arrived, one worker is
   SIGKILLed and started again; same checks.
 
+`WHBENCH_PROFILE=/tmp/whprof` runs each worker under cProfile (written to /tmp/whprof.<n> when it
+stops), to see where a worker's time goes.
+
 Never point it at a database you care about: it adds an organization, orders and webhook rows.
 """
 
