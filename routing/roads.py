@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import OrderedDict
@@ -323,8 +324,14 @@ class OsrmTableProvider(RoadProvider):
         return f"{base}/{service}/v1/{name}/{coords}?{urllib.parse.urlencode(query, safe=',;')}"
 
     def _get(self, url: str) -> dict | None:
-        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
-            body = json.load(response)
+        try:
+            with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
+                body = json.load(response)
+        except urllib.error.HTTPError as error:  # OSRM answers 400 with its code (NoRoute, ...) in JSON
+            try:
+                body = json.load(error)
+            except ValueError:
+                raise RuntimeError(f"OSRM failed: HTTP {error.code}") from error
         if body.get("code") == "Ok":
             return body
         if body.get("code") in ("NoRoute", "NoSegment"):
@@ -333,6 +340,8 @@ class OsrmTableProvider(RoadProvider):
 
     def _table(self, points, rows, cols, name):
         merged = rows + [c for c in cols if c not in set(rows)]
+        if len(merged) == 1:  # a point to itself (a diagonal block): OSRM wants two coordinates
+            return np.zeros((1, 1)), np.zeros((1, 1)), np.zeros(1), np.zeros(1)
         pos = {p: k for k, p in enumerate(merged)}
         query = {
             "annotations": "duration,distance",

@@ -7,13 +7,18 @@ tests/conftest.py: a few seconds, after one download from PyPI).
 from __future__ import annotations
 
 import math
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from routing import GreatCircleProvider, OsrmProvider, build_osrm, osrm_datasets
+from routing import GreatCircleProvider, OsrmProvider, OsrmTableProvider, build_osrm, osrm_datasets
 from routing.roads import simplify_line
 from routing.travel import great_circle_m
+from tests.servers import free_port
 
 # Points on streets of central Helsinki (Kaivokatu, Korkeavuorenkatu, Uudenmaankatu, Unioninkatu,
 # Bulevardi), (lat, lng).
@@ -179,3 +184,41 @@ def test_other_options_rebuild_only_what_changed(helsinki_extract, tmp_path):
 
     assert again["car"]["built"] is True
     assert sorted(osrm_datasets(tmp_path)) == ["car"]
+
+
+@pytest.fixture
+def osrm_server(helsinki_roads, tmp_path):
+    """`osrm-routed` (from the same wheel) serving the car data on a free loopback port."""
+    import osrm
+
+    port = free_port()
+    binary = Path(osrm.__file__).parent / "bin" / "osrm-routed"
+    dataset = str(osrm_datasets(helsinki_roads)["car"])
+    with (tmp_path / "routed.log").open("wb") as log:
+        command = [str(binary), "--ip", "127.0.0.1", "--port", str(port), "--algorithm", "CH", dataset]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):  # at most ~10 s
+                try:
+                    urllib.request.urlopen(f"{url}/nearest/v1/car/24.9384,60.1699", timeout=1)
+                    break
+                except OSError:
+                    if process.poll() is not None:
+                        break
+                    time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def test_an_osrm_server_answers_as_the_embedded_engine(roads, osrm_server):
+    """Production's shape (docs/roads.md): the same data served over HTTP, asked in 2 × 2 blocks."""
+    served = OsrmTableProvider(osrm_server, chunk=2)
+    points = [*STREETS, OUTSIDE]
+
+    # The server rounds to 0.1 s and 0.1 m before Waypoint rounds to whole units.
+    assert np.allclose(served.matrices(points, "van")[0], roads.matrices(points, "van")[0], atol=1)
+    assert np.allclose(served.matrices(points, "van")[1], roads.matrices(points, "van")[1], atol=1)
+    assert served.route_geometry(STREETS[:3], "van") == roads.route_geometry(STREETS[:3], "van")
