@@ -25,14 +25,13 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from routing.travel import GreatCircleProvider, LatLng, _cache_key
+from routing.travel import GreatCircleProvider, LatLng, LruCache, _cache_key
 
 # Waypoint vehicle type -> OSRM profile (the Lua profiles the osrm-bindings wheel ships).
 OSRM_PROFILES = {"car": "car", "van": "car", "truck": "car", "scooter": "car", "bike": "bicycle", "foot": "foot"}
@@ -77,11 +76,8 @@ class RoadProvider:
         self.profiles = dict(OSRM_PROFILES if profiles is None else profiles)
         self.max_snap_m = max_snap_m
         self.speed_multiplier = speed_multiplier
-        self.cache_size = cache_size
-        self.line_cache_size = line_cache_size
-        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._lines: OrderedDict[str, list[LatLng]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = LruCache(cache_size)
+        self._lines = LruCache(line_cache_size)
 
     def osrm_profile(self, profile: str) -> str:
         """The OSRM profile a vehicle type travels on (unknown types drive as cars)."""
@@ -96,19 +92,15 @@ class RoadProvider:
     def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
         """Durations (s) and distances (m), int32; cells OSRM cannot answer estimated."""
         key = _cache_key(points, f"{self.osrm_profile(profile)}:{profile}:{self.speed_multiplier}")
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         everything = list(range(len(points)))
         dur, dist = self._block(points, everything, everything, profile)
         np.fill_diagonal(dur, 0)
         np.fill_diagonal(dist, 0)
         result = dur.astype(np.int32), dist.astype(np.int32)
-        with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(key, result)
         return result
 
     def row(self, point: LatLng, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
@@ -166,15 +158,10 @@ class RoadProvider:
         if len(points) < 2:
             return points
         key = _cache_key(points, f"line:{self.osrm_profile(profile)}")
-        with self._lock:
-            if key in self._lines:
-                self._lines.move_to_end(key)
-                return self._lines[key]
-        line = simplify_line(self._line(points, self.osrm_profile(profile)), LINE_TOLERANCE_M)
-        with self._lock:
-            self._lines[key] = line
-            if len(self._lines) > self.line_cache_size:
-                self._lines.popitem(last=False)
+        line = self._lines.get(key)
+        if line is None:
+            line = simplify_line(self._line(points, self.osrm_profile(profile)), LINE_TOLERANCE_M)
+            self._lines.put(key, line)
         return line
 
     def _line(self, points: list[LatLng], name: str) -> list[LatLng]:

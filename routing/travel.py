@@ -26,6 +26,30 @@ CITY_TRAFFIC = (1.25,) * 6 + (1.0, 0.75, 0.7, 0.85) + (0.95,) * 5 + (0.85, 0.75,
 LatLng = tuple[float, float]
 
 
+class LruCache:
+    """A small thread-safe LRU map for providers' answers (one provider serves several request
+    threads of the web process); ``size`` 0 keeps nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class TravelProvider(Protocol):
     def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (durations in s, distances in m) as int32 n×n arrays."""
@@ -58,10 +82,7 @@ class GreatCircleProvider:
         self.circuity = circuity
         self.speeds_kmh = dict(SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
         self.speed_multiplier = speed_multiplier
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        # One provider may serve several request threads of the web process.
-        self._lock = threading.Lock()
+        self._cache = LruCache(cache_size)
 
     def speed_ms(self, profile: str) -> float:
         """Speed of ``profile`` in metres per second (unknown profiles travel as cars)."""
@@ -71,19 +92,15 @@ class GreatCircleProvider:
     def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
         """Durations (s) and distances (m), int32, rounded to the nearest unit."""
         key = _cache_key(points, f"{profile}:{self.circuity}:{self.speed_ms(profile)}")
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         road_m = great_circle_m(points) * self.circuity
         result = (
             np.rint(road_m / self.speed_ms(profile)).astype(np.int32),
             np.rint(road_m).astype(np.int32),
         )
-        with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(key, result)
         return result
 
     def row(self, point: LatLng, points: Sequence[LatLng], profile: str):
