@@ -71,6 +71,19 @@ function showPath(path) {
   pathLine = L.polyline(path, { color: "#0b6bcb", weight: 4, opacity: 0.6, className: "route-line" }).addTo(map);
 }
 
+// As the driver moves, the line keeps only the way still ahead: from the new position on, past the
+// vertex of the line nearest to it (the next snapshot, on reconnect, brings a fresh line).
+function trimPath(here) {
+  if (!pathLine) return;
+  const points = pathLine.getLatLngs();
+  const at = L.latLng(here);
+  let nearest = 0;
+  points.forEach((point, k) => {
+    if (at.distanceTo(point) < at.distanceTo(points[nearest])) nearest = k;
+  });
+  pathLine.setLatLngs([at, ...points.slice(nearest + 1)]);
+}
+
 function driverIcon(name) {
   const safe = String(name ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return L.divIcon({ className: "driver-marker", html: `<span>${safe}</span>`, iconSize: null, iconAnchor: [20, 10] });
@@ -97,6 +110,7 @@ function handle(event) {
       break;
     case "driver.position":
       showDriver(event);
+      trimPath([event.lat, event.lng]);
       break;
     case "driver.hidden":
       showDriver(null);
