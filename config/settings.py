@@ -446,6 +446,15 @@ GEOCODER_TIMEOUT_SECONDS = float(os.environ.get("GEOCODER_TIMEOUT_SECONDS", "5")
 GEOCODER_MIN_DELAY_SECONDS = float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "0"))
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+# Travel times and route lines (docs/roads.md): "greatcircle" (default; needs nothing) or "osrm":
+# road times and lines from OSRM, embedded over the files `manage.py build_roads` writes under
+# WAYPOINT_OSRM_DATA, or from OSRM servers when WAYPOINT_OSRM_URL is set ("{profile}" in it picks
+# one server per profile: car, bicycle, foot). Missing data falls back to the great circle.
+WAYPOINT_TRAVEL = os.environ.get("WAYPOINT_TRAVEL", "greatcircle")
+if WAYPOINT_TRAVEL not in ("greatcircle", "osrm"):
+    raise ImproperlyConfigured(f"WAYPOINT_TRAVEL must be greatcircle or osrm, not {WAYPOINT_TRAVEL!r}")
+WAYPOINT_OSRM_DATA = Path(os.environ.get("WAYPOINT_OSRM_DATA") or BASE_DIR / "var" / "osm")
+WAYPOINT_OSRM_URL = os.environ.get("WAYPOINT_OSRM_URL", "")
 
 # --- Security (production) --------------------------------------------------------------------
 if env_bool("WAYPOINT_PRODUCTION"):

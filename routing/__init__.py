@@ -15,9 +15,14 @@ capacity dimension, costs in the vehicles' cost unit; see docs/routing.md):
   search, :func:`reoptimise` re-plans from the vehicles' live states (:class:`VehicleState`;
   :func:`live_problem` is the problem it solved);
 * travel: the :class:`TravelProvider` protocol, the offline :class:`GreatCircleProvider` (and
-  :class:`ReusingProvider` for repeated questions), :class:`OsrmTableProvider`, the speeds
-  :data:`SPEEDS_KMH`, and the time-of-day profile :data:`CITY_TRAFFIC` with
-  :func:`traffic_multiplier`, :func:`time_dependent_travel` and :func:`retime`.
+  :class:`ReusingProvider` for repeated questions), the speeds :data:`SPEEDS_KMH`, and the
+  time-of-day profile :data:`CITY_TRAFFIC` with :func:`traffic_multiplier`,
+  :func:`time_dependent_travel` and :func:`retime`;
+* roads: OSRM road networks, embedded (:class:`OsrmProvider`, over files :func:`build_osrm`
+  makes from an OpenStreetMap extract, found by :func:`osrm_datasets`) or over HTTP
+  (:class:`OsrmTableProvider`), both :class:`RoadProvider` subclasses that fall back to the great
+  circle per cell, draw road lines (``route_geometry``) and map vehicle types onto
+  :data:`OSRM_PROFILES`; :class:`RoadsError` when data cannot be built.
 
 The domain reaches the engine through this package and ``routing.adapter`` only (an
 import-linter contract checks it); ``python -m routing solve`` is the command line.
@@ -51,13 +56,22 @@ from routing.problem import (
     VehicleCosts,
     Window,
 )
+from routing.roads import (
+    OSRM_PROFILES,
+    ROAD_PROFILES,
+    OsrmProvider,
+    OsrmTableProvider,
+    RoadProvider,
+    RoadsError,
+    build_osrm,
+    osrm_datasets,
+)
 from routing.solver import ProgressCallback, solve
 from routing.travel import (
     CITY_TRAFFIC,
     SPEEDS_KMH,
     GreatCircleProvider,
     LatLng,
-    OsrmTableProvider,
     ReusingProvider,
     TravelProvider,
     retime,
@@ -69,7 +83,9 @@ from routing.vroom_json import format_solution, parse_problem
 
 __all__ = [
     "CITY_TRAFFIC",
+    "OSRM_PROFILES",
     "REASONS",
+    "ROAD_PROFILES",
     "SPEEDS_KMH",
     "Break",
     "Candidate",
@@ -79,12 +95,15 @@ __all__ = [
     "Job",
     "LatLng",
     "Matrices",
+    "OsrmProvider",
     "OsrmTableProvider",
     "Place",
     "Problem",
     "ProblemValidationError",
     "ProgressCallback",
     "ReusingProvider",
+    "RoadProvider",
+    "RoadsError",
     "Route",
     "Shipment",
     "ShipmentStep",
@@ -97,9 +116,11 @@ __all__ = [
     "VehicleState",
     "Window",
     "best_insertion",
+    "build_osrm",
     "committed_routes",
     "format_solution",
     "live_problem",
+    "osrm_datasets",
     "parse_problem",
     "reoptimise",
     "retime",

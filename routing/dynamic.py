@@ -60,8 +60,11 @@ class InsertionPlan:
             points = [(p.coordinates[1], p.coordinates[0]) for p in self.model.places]  # type: ignore[index]
             lng, lat = job.place.coordinates  # type: ignore[misc]
             provider = self.provider if hasattr(self.provider, "row") else GreatCircleProvider()
-            to_t, d_to = provider.row((lat, lng), points, profile)  # type: ignore[attr-defined]
-            from_t, d_from = to_t, d_to
+            from_t, d_from = provider.row((lat, lng), points, profile)  # type: ignore[attr-defined]
+            if hasattr(provider, "column"):  # roads have one-way streets: both directions asked
+                to_t, d_to = provider.column(points, (lat, lng), profile)  # type: ignore[attr-defined]
+            else:
+                to_t, d_to = from_t, d_from
         if speed != 1.0:
             to_t, from_t = np.rint(to_t / speed), np.rint(from_t / speed)
         return to_t.astype(np.int64), from_t.astype(np.int64), d_to, d_from

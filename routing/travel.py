@@ -4,16 +4,13 @@ The default provider is offline: great-circle distance × a circuity factor, div
 per-profile speed. A time-of-day profile (speed multipliers by hour) re-times planned
 routes; the optimiser itself plans on the multiplier at the departure hour (see
 docs/routing.md for the measured error). ``ReusingProvider`` recomputes only new points of a
-repeated question; ``OsrmTableProvider`` asks an OSRM server.
+repeated question. Road networks (OSRM, embedded or over HTTP) are in ``routing.roads``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import threading
-import urllib.request
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
@@ -22,11 +19,35 @@ import numpy as np
 
 EARTH_RADIUS_M = 6_371_000.0
 # Urban cruising speeds (km/h) incl. junctions; measured city averages are 15-30 km/h.
-SPEEDS_KMH = {"bike": 15.0, "scooter": 25.0, "car": 30.0, "van": 27.0, "truck": 22.0}
+SPEEDS_KMH = {"bike": 15.0, "scooter": 25.0, "car": 30.0, "van": 27.0, "truck": 22.0, "foot": 5.0}
 # Speed multiplier per hour of day (0-23): morning and evening rush are slower.
 CITY_TRAFFIC = (1.25,) * 6 + (1.0, 0.75, 0.7, 0.85) + (0.95,) * 5 + (0.85, 0.75, 0.7, 0.8) + (1.0,) * 5
 
 LatLng = tuple[float, float]
+
+
+class LruCache:
+    """A small thread-safe LRU map for providers' answers (one provider serves several request
+    threads of the web process); ``size`` 0 keeps nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class TravelProvider(Protocol):
@@ -61,10 +82,7 @@ class GreatCircleProvider:
         self.circuity = circuity
         self.speeds_kmh = dict(SPEEDS_KMH if speeds_kmh is None else speeds_kmh)
         self.speed_multiplier = speed_multiplier
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        # One provider may serve several request threads of the web process.
-        self._lock = threading.Lock()
+        self._cache = LruCache(cache_size)
 
     def speed_ms(self, profile: str) -> float:
         """Speed of ``profile`` in metres per second (unknown profiles travel as cars)."""
@@ -74,19 +92,15 @@ class GreatCircleProvider:
     def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
         """Durations (s) and distances (m), int32, rounded to the nearest unit."""
         key = _cache_key(points, f"{profile}:{self.circuity}:{self.speed_ms(profile)}")
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         road_m = great_circle_m(points) * self.circuity
         result = (
             np.rint(road_m / self.speed_ms(profile)).astype(np.int32),
             np.rint(road_m).astype(np.int32),
         )
-        with self._lock:
-            self._cache[key] = result
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(key, result)
         return result
 
     def row(self, point: LatLng, points: Sequence[LatLng], profile: str):
@@ -94,6 +108,18 @@ class GreatCircleProvider:
         road_m = _haversine_row(point, points) * self.circuity
         seconds = np.rint(road_m / self.speed_ms(profile)).astype(np.int64)
         return seconds, np.rint(road_m).astype(np.int64)
+
+    def column(self, points: Sequence[LatLng], point: LatLng, profile: str):
+        """From each of ``points`` to ``point``: the same as :meth:`row` (great circles are symmetric)."""
+        return self.row(point, points, profile)
+
+    def legs(self, points: Sequence[LatLng], profile: str) -> list[float]:
+        """Seconds from each point to the next."""
+        return [float(self.row(a, [b], profile)[0][0]) for a, b in zip(points, points[1:], strict=False)]
+
+    def route_geometry(self, points: Sequence[LatLng], profile: str) -> list[LatLng]:
+        """The line through ``points``: straight, since this model knows no roads."""
+        return [(float(lat), float(lng)) for lat, lng in points]
 
 
 class ReusingProvider(GreatCircleProvider):
@@ -170,70 +196,6 @@ def time_dependent_travel(base_s: float, depart_s: float, profile=CITY_TRAFFIC) 
         remaining -= doable
         t += hour_left
     return t - depart_s
-
-
-class OsrmTableProvider:
-    """Matrices from an OSRM server's ``/table/v1/{profile}`` service (stdlib HTTP).
-
-    Large sets are requested in ``chunk`` × ``chunk`` blocks (OSRM's default
-    ``max-table-size`` is 100). ``null`` cells (no route) fall back to the great-circle
-    estimate of ``fallback``.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        chunk: int = 100,
-        timeout_s: float = 30.0,
-        fallback: GreatCircleProvider | None = None,
-        profile_names: dict[str, str] | None = None,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.chunk = chunk
-        self.timeout_s = timeout_s
-        self.fallback = fallback or GreatCircleProvider()
-        # Waypoint vehicle profiles → OSRM profiles (OSRM ships car, bike, foot).
-        self.profile_names = profile_names or {"bike": "bike", "scooter": "car"}
-
-    def matrices(self, points: Sequence[LatLng], profile: str) -> tuple[np.ndarray, np.ndarray]:
-        """Durations (s) and distances (m), int32; unroutable cells estimated offline."""
-        n = len(points)
-        dur = np.full((n, n), np.nan)
-        dist = np.full((n, n), np.nan)
-        for i0 in range(0, n, self.chunk):
-            for j0 in range(0, n, self.chunk):
-                rows = list(range(i0, min(n, i0 + self.chunk)))
-                cols = list(range(j0, min(n, j0 + self.chunk)))
-                d, m = self._table(points, rows, cols, profile)
-                dur[np.ix_(rows, cols)] = d
-                dist[np.ix_(rows, cols)] = m
-        est_dur, est_dist = self.fallback.matrices(points, profile)
-        dur = np.where(np.isnan(dur), est_dur, dur)
-        dist = np.where(np.isnan(dist), est_dist, dist)
-        return np.rint(dur).astype(np.int32), np.rint(dist).astype(np.int32)
-
-    def _table(self, points, rows, cols, profile) -> tuple[np.ndarray, np.ndarray]:
-        # One request per block: sources and destinations index into a merged list.
-        merged = rows + [c for c in cols if c not in rows]
-        pos = {p: k for k, p in enumerate(merged)}
-        coords = ";".join(f"{points[p][1]:.6f},{points[p][0]:.6f}" for p in merged)
-        name = self.profile_names.get(profile, "car")
-        url = (
-            f"{self.base_url}/table/v1/{name}/{coords}?annotations=duration,distance"
-            f"&sources={';'.join(str(pos[r]) for r in rows)}"
-            f"&destinations={';'.join(str(pos[c]) for c in cols)}"
-        )
-        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
-            body = json.load(response)
-        if body.get("code") != "Ok":
-            raise RuntimeError(f"OSRM table failed: {body.get('code')} {body.get('message')}")
-        return _as_array(body.get("durations")), _as_array(body.get("distances"))
-
-
-def _as_array(rows) -> np.ndarray:
-    if rows is None:
-        return np.array(np.nan)
-    return np.array([[math.nan if x is None else x for x in row] for row in rows], dtype=float)
 
 
 def retime(

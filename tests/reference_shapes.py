@@ -129,6 +129,7 @@ def route_detail(route: Route) -> dict:
         "breaks": route.breaks,
         "violations": route.violations,
         "stops": [_stop(s) for s in route.stops.all()],
+        "path": straight_path(route, [{"lat": s.order.lat, "lng": s.order.lng} for s in route.stops.all()]),
     }
 
 
@@ -188,10 +189,18 @@ def tower_routes(*, organization, day: dt.date) -> list[Route]:
     plans = plan_list(organization=organization, date=day).filter(status=PlanStatus.DISPATCHED)
     return list(
         Route.objects.filter(plan__in=plans)
-        .select_related("plan", "driver", "vehicle")
+        .select_related("plan__hub", "driver", "vehicle")
         .prefetch_related("stops__order", "stops__eta")
         .order_by("plan__hub_id", "pk")
     )
+
+
+def straight_path(route: Route, rows: list[dict]) -> list[list[float]]:
+    """Hub, stops, hub: the great-circle model draws straight lines."""
+    if not rows:
+        return []
+    hub = [round(route.plan.hub.lat, 6), round(route.plan.hub.lng, 6)]
+    return [hub, *([round(r["lat"], 6), round(r["lng"], 6)] for r in rows), hub]
 
 
 def route_payload(route: Route) -> dict:
@@ -227,6 +236,7 @@ def route_payload(route: Route) -> dict:
         "done": done,
         "total": len(rows),
         "stops": rows,
+        "path": straight_path(route, rows),
     }
 
 
@@ -277,6 +287,7 @@ def tracking_snapshot(order) -> dict:
         "eta_window_start": None,
         "eta_window_end": None,
         "driver": None,
+        "path": [],
     }
     stop = order_live_stop(order)
     if stop is None or order.status in CLOSED_STATUSES or stop.status == StopStatus.DONE:
@@ -292,4 +303,6 @@ def tracking_snapshot(order) -> dict:
     position = LatestPosition.objects.filter(driver=driver).first()
     if heading is not None and heading.pk == stop.pk and position is not None:
         snapshot["driver"] = customer_driver(driver, position_values(position))
+        here, there = (position.lat, position.lng), (order.lat, order.lng)
+        snapshot["path"] = [[round(here[0], 6), round(here[1], 6)], [round(there[0], 6), round(there[1], 6)]]
     return snapshot

@@ -5,11 +5,13 @@ The output serializers read what the selectors return (`tracking/selectors/`): m
 with everything they touch already fetched, `DriverOnMap` values, and the KPI aggregates.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.serializers import ConstantField, IsoDateTimeField
 from dispatch.models import StopStatus
-from dispatch.planning.serializers import HubSummarySerializer
+from dispatch.planning.selectors import route_line
+from dispatch.planning.serializers import PATH_FIELD, HubSummarySerializer
 from orders.lifecycle import OrderStatus
 from tracking.models import ExceptionKind, ExceptionStatus, Severity
 from tracking.selectors.tower import stop_state
@@ -68,6 +70,10 @@ class TrackingSnapshotSerializer(serializers.Serializer):
     eta_window_start = IsoDateTimeField(source="eta.window_start", allow_null=True)
     eta_window_end = IsoDateTimeField(source="eta.window_end", allow_null=True)
     driver = CustomerDriverSerializer(allow_null=True)
+    path = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="[[lat, lng], ...] from the driver to this stop, while the driver shows; else []",
+    )
 
 
 class DeliveryExceptionSerializer(serializers.Serializer):
@@ -146,12 +152,19 @@ class TowerRouteSerializer(serializers.Serializer):
     done = serializers.SerializerMethodField(help_text="Stops delivered or failed")
     total = serializers.SerializerMethodField()
     stops = TowerStopSerializer(many=True)
+    path = serializers.SerializerMethodField(
+        help_text="[[lat, lng], ...] from the hub through the stops and back: along the roads when road data is on"
+    )
 
     def get_done(self, route) -> int:
         return sum(1 for stop in route.stops.all() if stop_state(stop, _eta(stop)) in ("delivered", "failed"))
 
     def get_total(self, route) -> int:
         return len(route.stops.all())
+
+    @extend_schema_field(PATH_FIELD)
+    def get_path(self, route) -> list:
+        return route_line(route)
 
 
 class TowerSnapshotSerializer(serializers.Serializer):

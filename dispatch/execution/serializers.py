@@ -5,6 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dispatch.models import ActionKind, FailureReason, StopStatus
+from dispatch.planning.selectors import route_line
+from dispatch.planning.serializers import PATH_FIELD
 from orders.models import ProofOfDelivery
 from orders.services import order_delivery_code_attempts_left, order_proofs_required
 
@@ -205,6 +207,13 @@ class TodayRouteSerializer(serializers.Serializer):
     end_time = serializers.DateTimeField(allow_null=True)
     progress = serializers.SerializerMethodField()
     stops = TodayStopSerializer(many=True, source="stops.all")
+    path = serializers.SerializerMethodField(
+        help_text="[[lat, lng], ...] from the hub through the stops and back: along the roads when road data is on"
+    )
+
+    @extend_schema_field(PATH_FIELD)
+    def get_path(self, route) -> list:
+        return route_line(route)
 
     @extend_schema_field(TodayProgressSerializer)
     def get_progress(self, route) -> dict:

@@ -59,6 +59,8 @@ class VehicleType(models.TextChoices):
     CAR = "car", "Car"
     VAN = "van", "Van"
     TRUCK = "truck", "Truck"
+    # Travels on OSRM's foot profile when road data is on (routing.OSRM_PROFILES).
+    FOOT = "foot", "Walking courier"
 
 
 class Vehicle(TimeStampedModel):

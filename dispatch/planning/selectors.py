@@ -8,6 +8,7 @@ from django.db.models import Min, Prefetch, QuerySet
 from common import clock
 from common.heartbeat import stale_after_s, unclaimed_after_s
 from dispatch.models import ACTIVE_STATUSES, Driver, Plan, PlanUnassigned, Route, Stop, StopStatus, Vehicle
+from dispatch.network.travel import road_line
 from orders.lifecycle import OrderStatus
 from orders.models import Order
 from orders.selectors import order_list
@@ -34,7 +35,7 @@ def plan_get(*, organization, plan_id: int) -> Plan:
         .prefetch_related(
             Prefetch(
                 "routes",
-                queryset=Route.objects.select_related("vehicle", "driver", "plan").prefetch_related(
+                queryset=Route.objects.select_related("vehicle", "driver", "plan__hub").prefetch_related(
                     Prefetch("stops", queryset=stops), "driver__shift_overrides"
                 ),
             ),
@@ -134,6 +135,20 @@ def driver_routes(*, organization, user, date: dt.date) -> QuerySet[Route]:
         .prefetch_related(Prefetch("stops", queryset=stops), "driver__shift_overrides")
         .order_by("plan__wave", "pk")
     )
+
+
+def route_line(route: Route) -> list[list[float]]:
+    """The line a map draws for `route`: from its hub through its stops in order and back.
+
+    Along the roads when OSRM is on (`dispatch.network.travel`), else straight; the caller has
+    loaded the route's plan and hub, vehicle and stops with their orders.
+    """
+    hub = route.plan.hub
+    stops = sorted((s for s in route.stops.all() if s.status != StopStatus.DROPPED), key=lambda s: s.sequence)
+    if not stops:
+        return []
+    points = [(hub.lat, hub.lng), *((s.order.lat, s.order.lng) for s in stops), (hub.lat, hub.lng)]
+    return road_line(points, vehicle_type=route.vehicle.type)
 
 
 def board_plans(*, organization, hub_id: int, since: dt.date) -> QuerySet[Plan]:

@@ -9,6 +9,12 @@ from rest_framework import serializers
 
 from common.serializers import ConstantField, IsoDateTimeField
 from dispatch.models import Objective, PlanStatus, StopStatus, VehicleType
+from dispatch.planning.selectors import route_line
+
+# A map line: [[lat, lng], ...] (dispatch.planning.selectors.route_line).
+PATH_FIELD = serializers.ListField(
+    child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+)
 
 
 class TimeSpanSerializer(serializers.Serializer):
@@ -147,10 +153,17 @@ class RouteSerializer(serializers.Serializer):
     breaks = SpansField()
     violations = serializers.ListField(child=serializers.CharField())
     stops = StopSerializer(many=True)
+    path = serializers.SerializerMethodField(
+        help_text="[[lat, lng], ...] from the hub through the stops and back: along the roads when road data is on"
+    )
 
     @extend_schema_field(ShiftSerializer(allow_null=True))
     def get_shift(self, route) -> dict | None:
         return route.driver.shift_on(route.plan.date) if route.driver else None
+
+    @extend_schema_field(PATH_FIELD)
+    def get_path(self, route) -> list:
+        return route_line(route)
 
 
 class UnassignedSerializer(serializers.Serializer):

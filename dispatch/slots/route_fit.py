@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from routing import GreatCircleProvider, InsertionPlan, ReusingProvider, committed_routes
+from dispatch.network.travel import travel_provider
+from routing import GreatCircleProvider, InsertionPlan, ReusingProvider, TravelProvider, committed_routes
 from routing.adapter import Built, Crew, Insertion, build_problem, cheapest_insertion
 
 # A 500-stop day keeps its ~550 × 550 travel matrices twice (the model's int64 and the provider's
@@ -70,7 +71,7 @@ class DayRoutes:
     unrouted: list[int]  # committed job ids no route could take
     crews_key: tuple = ()
     timed: dict[int, list[tuple[str, int]]] = field(default_factory=dict)  # with ("break", k) items
-    provider: GreatCircleProvider = field(default_factory=GreatCircleProvider)
+    provider: TravelProvider = field(default_factory=GreatCircleProvider)
 
 
 _cache: OrderedDict[tuple[int, dt.date], DayRoutes] = OrderedDict()
@@ -114,7 +115,7 @@ def cache_clear() -> None:
 def _build(hub, day, crews, stops, plan_sequences, fingerprint, previous: DayRoutes | None) -> DayRoutes:
     # Time objective: every vehicle costs one unit per second, so an insertion's added cost
     # reads directly as added driving seconds.
-    provider = previous.provider if previous is not None else ReusingProvider()
+    provider = previous.provider if previous is not None else _day_provider()
     built = build_problem(hub=hub, day=day, crews=crews, orders=stops, objective="time", provider=provider)
     crews_key = tuple((c.vehicle.pk, str(c.shift)) for c in crews)
     reuse = previous is not None and previous.crews_key == crews_key
@@ -130,6 +131,13 @@ def _build(hub, day, crews, stops, plan_sequences, fingerprint, previous: DayRou
     return DayRoutes(
         fingerprint, built, routes.plan, routes.sequences, routes.unrouted, crews_key, routes.timed, provider
     )
+
+
+def _day_provider() -> TravelProvider:
+    provider = travel_provider()
+    # Great circles are cheap to extend by the new points only; road tables come from OSRM whole
+    # (and its provider caches them).
+    return ReusingProvider() if type(provider) is GreatCircleProvider else provider
 
 
 def insertion_for(

@@ -105,7 +105,8 @@ function renderMap() {
   const points = [hub];
   L.marker(hub, { icon: numberedIcon("H", "#1d2733", "hub-marker"), title: plan.hub.name }).addTo(overlay);
   for (const route of plan.routes) {
-    const path = [hub, ...route.stops.map((s) => [s.lat, s.lng]), hub];
+    // The server's line follows the streets when road data is on; stop to stop otherwise.
+    const path = route.path && route.path.length > 1 ? route.path : [hub, ...route.stops.map((s) => [s.lat, s.lng]), hub];
     L.polyline(path, { color: route.color, weight: 4, opacity: 0.85, className: "route-line" }).addTo(overlay);
     for (const stop of route.stops) {
       points.push([stop.lat, stop.lng]);

@@ -326,7 +326,9 @@ function drawStops(v) {
     window.L.marker([stop.order.lat, stop.order.lng], { icon, keyboard: false, interactive: false }).addTo(mapLayer);
     points.push([stop.order.lat, stop.order.lng]);
   }
-  if (points.length > 1) window.L.polyline(points, { color: "#0b3d91", weight: 3, opacity: 0.6 }).addTo(mapLayer);
+  // The server's line follows the streets when road data is on; stop to stop otherwise.
+  const line = v.route.path && v.route.path.length > 1 ? v.route.path : points;
+  if (line.length > 1) window.L.polyline(line, { color: "#0b3d91", weight: 3, opacity: 0.6 }).addTo(mapLayer);
   if (points.length && !map.waypointFitted) {
     map.fitBounds(points, { padding: [20, 20], maxZoom: 15 });
     map.waypointFitted = true;

@@ -86,6 +86,10 @@ function renderStops() {
     }).addTo(stopLayer);
   }
   for (const route of state.routes.filter((r) => visible(r.hub_id))) {
+    // The server's line follows the streets when road data is on, else it is straight.
+    if (route.path && route.path.length > 1) {
+      L.polyline(route.path, { color: route.color, weight: 3, opacity: 0.6, className: "route-line" }).addTo(stopLayer);
+    }
     for (const stop of route.stops) {
       if (stop.lat === null || stop.lng === null) continue;
       points.push([stop.lat, stop.lng]);

@@ -16,6 +16,7 @@ const destination = root.dataset.lat ? [Number(root.dataset.lat), Number(root.da
 
 let map = null;
 let driverMarker = null;
+let pathLine = null;
 
 function showWindow(start, end) {
   const line = $("[data-testid=eta-window]");
@@ -43,6 +44,7 @@ function showDriver(driver) {
     $("[data-testid=driver-map]").hidden = true;
     if (driverMarker) driverMarker.remove();
     driverMarker = null;
+    showPath(null);
     return;
   }
   line.hidden = false;
@@ -59,6 +61,27 @@ function showDriver(driver) {
     if (driverMarker.name !== driver.driver_first_name) driverMarker.setIcon(driverIcon(driver.driver_first_name));
   }
   driverMarker.name = driver.driver_first_name;
+}
+
+// The driver's way here (along the streets when the server has road data), from the snapshot.
+function showPath(path) {
+  if (pathLine) pathLine.remove();
+  pathLine = null;
+  if (!path || path.length < 2 || !map) return;
+  pathLine = L.polyline(path, { color: "#0b6bcb", weight: 4, opacity: 0.6, className: "route-line" }).addTo(map);
+}
+
+// As the driver moves, the line keeps only the way still ahead: from the new position on, past the
+// vertex of the line nearest to it (the next snapshot, on reconnect, brings a fresh line).
+function trimPath(here) {
+  if (!pathLine) return;
+  const points = pathLine.getLatLngs();
+  const at = L.latLng(here);
+  let nearest = 0;
+  points.forEach((point, k) => {
+    if (at.distanceTo(point) < at.distanceTo(points[nearest])) nearest = k;
+  });
+  pathLine.setLatLngs([at, ...points.slice(nearest + 1)]);
 }
 
 function driverIcon(name) {
@@ -83,9 +106,11 @@ function handle(event) {
       showStatus(event.status);
       showWindow(event.eta_window_start, event.eta_window_end);
       showDriver(event.driver);
+      showPath(event.driver ? event.path : null);
       break;
     case "driver.position":
       showDriver(event);
+      trimPath([event.lat, event.lng]);
       break;
     case "driver.hidden":
       showDriver(null);

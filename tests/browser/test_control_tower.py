@@ -166,10 +166,13 @@ def test_the_tower_hub_filter_hides_other_hubs(asgi_server, page: Page, route, o
     page.context.add_cookies([{"name": "sessionid", "value": session_cookie(viewer_user), "url": asgi_server}])
     page.goto(f"{asgi_server}/tower/")
     expect(page.locator("[data-kpi=pending]")).to_have_text("2")
+    # the route's line (hub, stops, hub: straight here, along the streets with road data)
+    expect(page.locator(".leaflet-overlay-pane path.route-line")).to_have_count(1)
 
     page.get_by_test_id("hub-filter").select_option(label="Espoo")
 
     expect(page.get_by_test_id("routes")).to_have_text("No dispatched routes.")
+    expect(page.locator(".leaflet-overlay-pane path.route-line")).to_have_count(0)
     expect(page.locator("[data-kpi=pending]")).to_have_text("0")
     expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)  # viewers only read
 

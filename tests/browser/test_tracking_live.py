@@ -61,11 +61,14 @@ def test_the_tracking_page_follows_the_driver_heading_here_and_reconnects(
         page.reload()
         expect(page.get_by_test_id("driver-name")).to_have_text("Mikko")
         assert driver_lat(page, "__waypointTracking") == 60.1779
+        # with the driver's way here (straight without road data; along the streets with it)
+        expect(page.locator(".leaflet-overlay-pane path.route-line")).to_have_count(1)
 
-        # when A is done and the driver heads to B, A's page hides the driver and B's shows it
+        # when A is done and the driver heads to B, A's page hides the driver (and the way) and B's shows it
         Stop.objects.filter(order=order_a).update(status="done")
         phone.send(60.1849)
         expect(page.get_by_test_id("driver-map")).to_be_hidden()
+        expect(page.locator(".leaflet-overlay-pane path.route-line")).to_have_count(0)
         expect(other.get_by_test_id("driver-name")).to_have_text("Mikko")
         other.wait_for_function("() => window.__waypointTracking.driverLatLng()?.lat === 60.1849")
     assert "Nieminen" not in other.content()

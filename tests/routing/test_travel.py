@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 
-from routing.travel import GreatCircleProvider, OsrmTableProvider, retime, time_dependent_travel
+from routing import GreatCircleProvider, OsrmTableProvider, retime, time_dependent_travel
 
 PARIS, LONDON = (48.8566, 2.3522), (51.5074, -0.1278)
 

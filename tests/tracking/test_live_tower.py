@@ -183,4 +183,5 @@ def test_a_delivered_order_shows_no_window_and_no_driver(client, orders, driver)
         "eta_window_start": None,
         "eta_window_end": None,
         "driver": None,
+        "path": [],
     }

@@ -83,7 +83,7 @@ def tower_routes(*, organization, day: dt.date) -> list[Route]:
     stops = Stop.objects.exclude(status=StopStatus.DROPPED).select_related("order", "eta").order_by("sequence")
     return list(
         Route.objects.filter(plan__in=plans)
-        .select_related("plan", "driver", "vehicle")
+        .select_related("plan__hub", "driver", "vehicle")
         .prefetch_related(Prefetch("stops", queryset=stops))
         .order_by("plan__hub_id", "pk")
     )

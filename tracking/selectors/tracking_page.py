@@ -8,13 +8,14 @@ customers live).
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
 from common import clock
 from common.geo import haversine_m
 from dispatch.models import PlanStatus, Stop, StopStatus
+from dispatch.network.travel import road_line
 from orders import selectors as order_selectors
 from orders.models import ProofOfDelivery
 from orders.proofs import required_proofs
@@ -28,7 +29,7 @@ def order_live_stop(order) -> Stop | None:
     return (
         Stop.objects.filter(order=order, route__plan__status=PlanStatus.DISPATCHED)
         .exclude(status=StopStatus.DROPPED)
-        .select_related("route__driver", "order")
+        .select_related("route__driver", "route__vehicle", "order")
         .first()
     )
 
@@ -80,6 +81,7 @@ class TrackingSnapshot:
     status: str
     eta: StopEta | None = None
     driver: DriverOnMap | None = None
+    path: list = field(default_factory=list)  # the driver's way here, [[lat, lng], ...], when the driver shows
 
 
 def tracking_snapshot(order) -> TrackingSnapshot:
@@ -95,5 +97,7 @@ def tracking_snapshot(order) -> TrackingSnapshot:
     heading = next_stop(driver)
     position = LatestPosition.objects.filter(driver=driver).first()
     if heading is not None and heading.pk == stop.pk and position is not None and driver_near_stop(position, order):
-        return TrackingSnapshot(order.status, stop_eta, DriverOnMap(driver, position))
+        # Along the streets when road data is on: the way the driver will come, not a crow's line.
+        path = road_line([(position.lat, position.lng), (order.lat, order.lng)], vehicle_type=stop.route.vehicle.type)
+        return TrackingSnapshot(order.status, stop_eta, DriverOnMap(driver, position), path)
     return TrackingSnapshot(order.status, stop_eta)

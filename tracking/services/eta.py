@@ -1,11 +1,12 @@
 """Live ETAs: re-time a driver's remaining stops from the latest position.
 
-Travel legs come from the routing engine's travel model (great circle × circuity at the vehicle
-profile's speed) and are re-timed with its time-of-day profile (`routing.travel.retime`): the
-same model the plan was made with, so a driver on plan keeps the planned times. Each stop gets a
-customer-facing window around the estimate that narrows as the driver approaches. `StopEta` holds
-the current estimate; each one written is also appended to `EtaPrediction`, the record of what
-was shown that ETA error is measured from (`tracking/selectors/eta_accuracy.py`, docs/tracking.md).
+Travel legs come from the travel model the plan was made with (`dispatch.network.travel`: road
+times from OSRM, or great circle × circuity at the vehicle profile's speed) and are re-timed with
+the time-of-day profile (`routing.travel.retime`), so a driver on plan keeps the planned times.
+Each stop gets a customer-facing window around the estimate that narrows as the driver
+approaches. `StopEta` holds the current estimate; each one written is also appended to
+`EtaPrediction`, the record of what was shown that ETA error is measured from
+(`tracking/selectors/eta_accuracy.py`, docs/tracking.md).
 """
 
 import datetime as dt
@@ -14,13 +15,13 @@ from django.db import transaction
 
 from common import clock
 from dispatch.models import Route, Stop, StopStatus
-from routing import GreatCircleProvider, retime
+from dispatch.network.travel import travel_provider
+from routing import retime
 from tracking.models import EtaPrediction, StopEta
 from tracking.selectors.itinerary import Itinerary
 from tracking.services.exceptions import exception_raise
 from tracking.services.monitoring import check_off_route
 
-PROVIDER = GreatCircleProvider()
 # A changed estimate is published only when it moves at least this much (no identical pushes).
 SIGNIFICANT_CHANGE = dt.timedelta(minutes=1)
 WINDOW_MIN = dt.timedelta(minutes=5)
@@ -49,7 +50,7 @@ def estimate(route: Route, stops: list[Stop], position: tuple[float, float], at:
     local = at.astimezone(tz)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     points = [position, *((s.order.lat, s.order.lng) for s in stops)]
-    legs = [float(PROVIDER.row(points[k], [points[k + 1]], route.vehicle.type)[0][0]) for k in range(len(stops))]
+    legs = travel_provider().legs(points, route.vehicle.type)
     dwell = [round(s.order.service_minutes * 60) for s in stops]
     # Service starts when the customer's window opens; arriving earlier than planned is fine.
     earliest = [_seconds(s.order.window_start or s.planned_arrival, midnight) for s in stops]

@@ -17,6 +17,7 @@ from common.errors import ConflictError, FieldValidationError
 from common.realtime import board_publish
 from dispatch.models import Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.models.planning import PLAN_TOTAL_FIELDS
+from dispatch.network.travel import travel_provider
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.locks import plan_check_version, plan_lock, routes_lock, stops_lock
 from dispatch.planning.services.plans import plan_totals_refresh, route_apply_timing
@@ -82,7 +83,9 @@ def routes_retime(*, plan: Plan, changes: dict[Route, list[Stop]], force: bool) 
             raise EditRefused(f"The driver of route {route.pk} has no shift on {plan.date}.", code="driver_off")
         crews[route.pk] = crew
     orders = Order.objects.filter(pk__in=[s.order_id for stops in changes.values() for s in stops])
-    built = build_problem(hub=plan.hub, day=plan.date, crews=list(crews.values()), orders=list(orders))
+    built = build_problem(
+        hub=plan.hub, day=plan.date, crews=list(crews.values()), orders=list(orders), provider=travel_provider()
+    )
     unplaceable = {u.order_id: u.message for u in built.rejected}
     timed, violations = {}, {}
     for route, stops in changes.items():

@@ -18,6 +18,7 @@ from common import clock
 from common.errors import ConflictError, FieldValidationError
 from common.events import ORDER_ARRIVED, ORDER_DELIVERED, ORDER_FAILED
 from dispatch.models import STOP_OPEN, ArrivalSource, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
+from dispatch.network.travel import travel_provider
 from dispatch.planning.selectors import plan_crew_for_route
 from dispatch.planning.services.edits import STOP_TIMING_FIELDS, plan_edit, routes_retime
 from dispatch.planning.services.locks import routes_lock, stops_lock
@@ -60,7 +61,8 @@ def _live_solve(
     orders = {o.pk: o for o in Order.objects.filter(pk__in=[s.order_id for s in remaining])}
     if new_order is not None:
         orders[new_order.pk] = new_order
-    built = build_problem(hub=plan.hub, day=plan.date, crews=list(crews.values()), orders=list(orders.values()))
+    crew_list, order_list = list(crews.values()), list(orders.values())
+    built = build_problem(hub=plan.hub, day=plan.date, crews=crew_list, orders=order_list, provider=travel_provider())
     now_s = built.seconds(clock.now())
     states = []
     for route_id, crew in crews.items():

@@ -16,6 +16,7 @@ from common.heartbeat import heartbeat
 from common.realtime import board_publish
 from dispatch.models import Hub, Plan, PlanStatus, PlanUnassigned, Route, Stop, StopStatus
 from dispatch.models.planning import PLAN_STALE_ERROR, PLAN_TOTAL_FIELDS
+from dispatch.network.travel import travel_provider
 from dispatch.planning.selectors import (
     PLANNABLE_ORDER_STATUSES,
     ROUTE_COLORS,
@@ -205,6 +206,7 @@ def plan_problem(*, plan: Plan) -> tuple[Built, list[Route]]:
         objective=plan.objective,
         allow_drop=plan.allow_drop,
         pinned=pinned,
+        provider=travel_provider(),
     )
     return built, kept
 

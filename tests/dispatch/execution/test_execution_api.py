@@ -80,6 +80,8 @@ def test_today_shows_the_drivers_route_with_everything_for_the_door(driver_clien
                 },
             }
         ],
+        # Straight from the hub to the stop and back: the default travel model knows no roads.
+        "path": [[60.1699, 24.9384], [order.lat, order.lng], [60.1699, 24.9384]],
     }
 
 
