@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -75,3 +76,18 @@ def test_the_same_seed_gives_the_same_report_byte_for_byte(tmp_path):
     report = json.loads(first.read_text())
     assert report["orders"]["total"] == 8
     assert report["scenario"]["seed"] == 11
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("strategy", "reattempted"), [("static", False), ("dynamic", True)])
+def test_only_the_dynamic_strategy_tries_a_failed_delivery_again_the_same_day(strategy, reattempted):
+    """Static: a failed delivery waits for its next slot; dynamic: its route takes it back later today."""
+    scenario = small_day(seed=5, orders=16, failure_rate=0.3, strategy=strategy)
+
+    report, _ = simulate_day(scenario)
+
+    attempts = Counter(
+        Stop.objects.filter(status__in=[StopStatus.DONE, StopStatus.FAILED]).values_list("order_id", flat=True)
+    )
+    assert report["attempts"]["failed_by_reason"]
+    assert (max(attempts.values()) > 1) is reattempted
