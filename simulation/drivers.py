@@ -27,7 +27,8 @@ from tracking.services.positions import position_receive
 # The same travel model the ETAs use (tracking.services.eta): what differs is only what the model
 # does not know (noise, parking, service variance), which is what the ETA error measures.
 PROVIDER = GreatCircleProvider()
-PARKING_S = {"bike": (10, 60), "van": (60, 360), "truck": (120, 480)}
+# Seconds from the kerb to the door, which neither the plan nor the ETA model counts (uniform range).
+PARKING_S = {"bike": (10, 40), "van": (30, 180), "truck": (60, 240)}
 SERVICE_SIGMA = 0.35
 # Below WAYPOINT_NO_POSITION_MINUTES (10), so a driver waiting at a door is never taken for silent.
 STANDING_INTERVAL_S = 300
