@@ -21,6 +21,7 @@ from accounts.tenancy import Actor
 from dispatch.execution.proofs import proof_upload
 from dispatch.execution.services.actions import action_apply
 from dispatch.models import STOP_OPEN, FailureReason, Route, Stop
+from orders.services import order_proofs_required
 from routing import GreatCircleProvider, time_dependent_travel
 from tracking.services.positions import position_receive
 
@@ -147,7 +148,7 @@ class SimDriver:
         # Read again at every stop: the failed-delivery policy may have put a stop back on the route.
         open_stops = list(
             Stop.objects.filter(route_id=self.route_id, status__in=STOP_OPEN)
-            .select_related("order")
+            .select_related("order__organization")
             .order_by("sequence", "pk")
         )
         self.open_stop_ids = [s.pk for s in open_stops]
@@ -225,7 +226,7 @@ class SimDriver:
 
     def _proofs(self, stop: Stop, now: dt.datetime) -> dict:
         """Upload what the order requires, as the app does before it sends the completion."""
-        required = stop.order.proof_of_delivery or []
+        required = order_proofs_required(stop.order)  # the order's own, or the organisation's default
         payload: dict = {}
         for kind in ("signature", "photo"):
             if kind in required:
