@@ -28,6 +28,14 @@ from tracking.services.positions import position_receive
 # The same travel model the ETAs use (tracking.services.eta): what differs is only what the model
 # does not know (noise, parking, service variance), which is what the ETA error measures.
 PROVIDER = GreatCircleProvider()
+
+
+def free_flow_leg(start: tuple[float, float], end: tuple[float, float], profile: str) -> tuple[float, float]:
+    """Seconds (at traffic multiplier 1) and metres from `start` to `end` in the travel model."""
+    seconds, metres = PROVIDER.row(start, [end], profile)
+    return float(seconds[0]), float(metres[0])
+
+
 # Seconds from the kerb to the door, which neither the plan nor the ETA model counts (uniform range).
 PARKING_S = {"bike": (10, 40), "van": (30, 180), "truck": (60, 240)}
 SERVICE_SIGMA = 0.35
@@ -166,15 +174,15 @@ class SimDriver:
         self.next_at = min(self.leg.arrives_at, now + self._interval())
 
     def _leg_duration(self, target: tuple[float, float], now: dt.datetime) -> dt.timedelta:
-        seconds, metres = PROVIDER.row(self.here, [target], self.profile)
+        seconds, metres = free_flow_leg(self.here, target, self.profile)
         local = now.astimezone(self.tz)
         depart_s = local.hour * 3600 + local.minute * 60 + local.second
         noise = math.exp(self.rng.gauss(0.0, self.scenario.traffic_noise)) if self.scenario.traffic_noise else 1.0
-        driving = time_dependent_travel(float(seconds[0]), depart_s) * noise
+        driving = time_dependent_travel(seconds, depart_s) * noise
         low, high = PARKING_S.get(self.profile, PARKING_S["van"])
-        parking = self.rng.uniform(low, high) if metres[0] > 0 else 0.0
+        parking = self.rng.uniform(low, high) if metres > 0 else 0.0
         self.tally.driving_s += driving
-        self.tally.distance_m += float(metres[0])
+        self.tally.distance_m += metres
         return dt.timedelta(seconds=round(driving + parking))
 
     def _drive(self, now: dt.datetime) -> None:
