@@ -5,7 +5,7 @@ import json
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.models import Organization
 from dispatch.models import Stop, StopStatus
@@ -91,3 +91,21 @@ def test_only_the_dynamic_strategy_tries_a_failed_delivery_again_the_same_day(st
     )
     assert report["attempts"]["failed_by_reason"]
     assert (max(attempts.values()) > 1) is reattempted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--hubs", "2", "--vehicles", "1"], "Need at least one order, one hub and one vehicle per hub."),
+        (["--failure-rate", "1.5"], "--failure-rate is a share (0-1) and --traffic-noise is not negative."),
+        (["--date", "next monday"], "--date: Invalid isoformat string: 'next monday'"),
+    ],
+    ids=["fewer-vehicles-than-hubs", "failure-rate-above-one", "unreadable-date"],
+)
+def test_an_impossible_scenario_is_refused_before_anything_is_created(arguments, message):
+    with pytest.raises(CommandError) as refused:
+        call_command("simulate_day", "--seed", "1", *arguments)
+
+    assert str(refused.value) == message
+    assert not Organization.objects.filter(slug__startswith="sim-").exists()
