@@ -11,16 +11,34 @@ import datetime as dt
 from django.utils import timezone
 
 _offset = dt.timedelta(0)
+# Set while a simulation holds the clock still: `now()` reads exactly this until it moves it.
+_held: dt.datetime | None = None
 
 
 def now() -> dt.datetime:
+    if _held is not None:
+        return _held
     return timezone.now() + _offset
 
 
 def shift(delta: dt.timedelta) -> None:
     """Move the clock forward by `delta` (simulation)."""
-    global _offset
+    global _offset, _held
     _offset += delta
+    if _held is not None:
+        _held += delta
+
+
+def hold(instant: dt.datetime | None) -> None:
+    """Stop the clock at `instant`, or (None) let it tick again as before the hold.
+
+    A headless simulation must be deterministic: a ticking clock would stamp every write with how
+    long the machine took, so the simulator holds it and moves it step by step itself.
+    """
+    if instant is not None and instant.tzinfo is None:
+        raise ValueError("the clock's held instant needs a UTC offset")
+    global _held
+    _held = instant
 
 
 def start_at(instant: dt.datetime) -> None:

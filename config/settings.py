@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "notifications",
     "console",
     "demo",
+    "simulation",
 ]
 
 MIDDLEWARE = [

@@ -209,7 +209,8 @@ def _api_key(organization: Organization, credentials_dir: Path) -> tuple[ApiKey,
     return key, raw
 
 
-def _address(rng: random.Random, points: list[AddressPoint], hub: Hub) -> dict:
+def address_row(rng: random.Random, points: list[AddressPoint], hub: Hub) -> dict:
+    """A real address from the gazetteer (merchant coordinates included), or a point near the hub."""
     if points:
         point = rng.choice(points)
         return {
@@ -249,7 +250,7 @@ def _order_rows(day: dt.date, count: int, hubs: list[Hub], rng: random.Random) -
                     "phone": f"+35850{rng.randint(1000000, 9999999)}",
                     "email": "",
                 },
-                "address": _address(rng, points, hub),
+                "address": address_row(rng, points, hub),
                 "time_windows": [{"start": start, "end": start + dt.timedelta(hours=2)}],
                 "service_minutes": rng.choice([2, 3, 4, 5]),
                 "load": {

@@ -54,3 +54,23 @@ def test_a_process_started_with_waypoint_clock_start_reads_that_instant():
 
     started = dt.datetime.fromisoformat(out.stdout.strip())
     assert dt.datetime(2031, 3, 4, 5, 6, 7, tzinfo=dt.UTC) <= started < dt.datetime(2031, 3, 4, 6, 6, 7, tzinfo=dt.UTC)
+
+
+def test_a_held_clock_stands_still_until_moved_and_ticks_again_when_released(time_machine):
+    """The day simulator's clock: held at an instant, moved only by `shift`, then back to ticking."""
+    time_machine.move_to(START, tick=False)
+    held_at = dt.datetime(2030, 6, 1, 9, 0, tzinfo=dt.UTC)
+
+    clock.hold(held_at)
+    try:
+        time_machine.shift(dt.timedelta(seconds=90))
+        standing = clock.now()
+        clock.shift(dt.timedelta(minutes=5))
+        moved = clock.now()
+    finally:
+        clock.hold(None)
+        clock.shift(-dt.timedelta(minutes=5))
+
+    assert standing == held_at
+    assert moved == held_at + dt.timedelta(minutes=5)
+    assert clock.now() == START + dt.timedelta(seconds=90)

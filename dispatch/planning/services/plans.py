@@ -216,11 +216,14 @@ def _live(plan_id: int, attempt: int):
     return Plan.objects.filter(pk=plan_id, attempt=attempt, status=PlanStatus.OPTIMIZING)
 
 
-def plan_optimize_run(*, plan_id: int, attempt: int | None = None) -> Plan:
+def plan_optimize_run(
+    *, plan_id: int, attempt: int | None = None, max_iterations: int | None = None, seed: int | None = None
+) -> Plan:
     """The worker side: claim the attempt, solve, then write routes, stops and unassigned orders atomically.
 
     Idempotent: a plan that is no longer optimizing (done, failed), a superseded attempt (None: the
-    current one), or an attempt another delivery already claimed, is left alone.
+    current one), or an attempt another delivery already claimed, is left alone. `max_iterations`
+    and `seed` make the search repeatable whatever the machine's load (the day simulator's runs).
     """
     plan = Plan.objects.select_related("hub", "organization").get(pk=plan_id)
     if plan.status != PlanStatus.OPTIMIZING or attempt not in (None, plan.attempt):
@@ -240,7 +243,8 @@ def plan_optimize_run(*, plan_id: int, attempt: int | None = None) -> Plan:
             result = optimize(
                 built,
                 budget_s=plan.time_budget_s,
-                seed=plan.pk,
+                seed=plan.pk if seed is None else seed,
+                max_iterations=max_iterations,
                 on_progress=progress.on_progress,
                 should_stop=progress.should_stop,
             )
