@@ -21,18 +21,21 @@ from accounts.tenancy import Actor
 from dispatch.execution.proofs import proof_upload
 from dispatch.execution.services.actions import action_apply
 from dispatch.models import STOP_OPEN, FailureReason, Route, Stop
+from dispatch.network.travel import travel_provider
 from orders.services import order_proofs_required
 from routing import GreatCircleProvider, time_dependent_travel
 from tracking.services.positions import position_receive
 
 # The same travel model the ETAs use (tracking.services.eta): what differs is only what the model
 # does not know (noise, parking, service variance), which is what the ETA error measures.
+# The nominal speed a position reports; the legs' times come from the travel model.
 PROVIDER = GreatCircleProvider()
 
 
 def free_flow_leg(start: tuple[float, float], end: tuple[float, float], profile: str) -> tuple[float, float]:
-    """Seconds (at traffic multiplier 1) and metres from `start` to `end` in the travel model."""
-    seconds, metres = PROVIDER.row(start, [end], profile)
+    """Seconds (at traffic multiplier 1) and metres from `start` to `end` in the travel model the
+    plans and ETAs use (roads when WAYPOINT_TRAVEL=osrm), so drivers are judged on the same map."""
+    seconds, metres = travel_provider().row(start, [end], profile)
     return float(seconds[0]), float(metres[0])
 
 
