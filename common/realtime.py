@@ -21,6 +21,8 @@ from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from common.after_commit import gathered_on_commit
+
 logger = logging.getLogger(__name__)
 # Positions and ETA changes are coalesced per group over this long (`publish_batched_on_commit`).
 BATCH_INTERVAL_S = 0.1
@@ -50,35 +52,20 @@ def _group_send_now(group: str, message: dict) -> None:
 def publish_on_commit(group: str, payload: dict) -> None:
     message = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))  # fail here, not after commit
     if not transaction.get_connection().in_atomic_block:  # committed already: now, or with its batch
-        collecting = getattr(_collecting, "batch", None)
-        if collecting is not None:
-            collecting.messages.append((group, message))
-        else:
-            _publish_in_order_now([(group, message)])
+        _publish_gathered([(group, message)])
         return
-    pending = _pending_publish()
-    if pending is None:
-        pending = _PublishAfterCommit()
-        transaction.on_commit(pending)
-    pending.messages.append((group, message))
+    gathered_on_commit(_publish_gathered).append((group, message))
 
 
-class _PublishAfterCommit:
-    """A transaction's pushes at one savepoint level, sent in order after the commit, on one event
-    loop: each `async_to_sync` starts a loop and the Redis layer a connection for it, so one status
-    change's four pushes (board, tower, tracking page...) cost one start-up instead of four."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, dict]] = []
-        self.ran = False
-
-    def __call__(self) -> None:
-        self.ran = True
-        collecting = getattr(_collecting, "batch", None)
-        if collecting is not None:
-            collecting.messages.extend(self.messages)
-        else:
-            _publish_in_order_now(self.messages)
+def _publish_gathered(messages: list[tuple[str, dict]]) -> None:
+    """A transaction's pushes, after its commit: on one event loop, in order. Each `async_to_sync`
+    starts a loop and the Redis layer a connection for it, so one status change's pushes (board,
+    tower, tracking page...) cost one start-up instead of one each."""
+    collecting = getattr(_collecting, "batch", None)
+    if collecting is not None:
+        collecting.extend(messages)
+    else:
+        _publish_in_order_now(messages)
 
 
 _collecting = threading.local()
@@ -94,13 +81,13 @@ def publishes_collected():
     if getattr(_collecting, "batch", None) is not None:
         yield  # an outer block sends them
         return
-    batch = _collecting.batch = _PublishAfterCommit()
+    batch = _collecting.batch = []
     try:
         yield
     finally:
         _collecting.batch = None
-        if batch.messages:
-            _publish_in_order_now(batch.messages)
+        if batch:
+            _publish_in_order_now(batch)
 
 
 def _publish_in_order_now(messages: list[tuple[str, dict]]) -> None:
@@ -120,18 +107,6 @@ async def _send_in_order(layer, messages: list[tuple[str, dict]]) -> None:
             await layer.group_send(group, {"type": "board.event", "payload": message})
         except Exception:
             logger.exception("Publishing to %s failed", group)
-
-
-def _pending_publish() -> "_PublishAfterCommit | None":
-    """The callback already waiting at this exact savepoint level: a push joins it only there, so
-    a rolled-back savepoint still takes its pushes with it (Django drops its callbacks)."""
-    connection = transaction.get_connection()
-    here = set(connection.savepoint_ids)
-    for savepoints, callback, _robust in connection.run_on_commit:
-        # (One that ran already is still listed only where tests run callbacks without a commit.)
-        if isinstance(callback, _PublishAfterCommit) and not callback.ran and savepoints == here:
-            return callback
-    return None
 
 
 def board_publish(hub_id: int, payload: dict) -> None:

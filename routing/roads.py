@@ -15,6 +15,7 @@ by :func:`routing.travel.retime`.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import math
@@ -52,7 +53,7 @@ class RoadsError(Exception):
     """Road data cannot be built or read; the message says why."""
 
 
-class RoadProvider:
+class RoadProvider(abc.ABC):
     """What both OSRM sources share: per-cell fallback, speed multiplier, caches and lines.
 
     Subclasses answer :meth:`_table` (a block of the matrices plus each point's snap distance)
@@ -176,13 +177,13 @@ class RoadProvider:
 
     # --- what a source answers ----------------------------------------------------------
 
+    @abc.abstractmethod
     def _table(self, points, rows: list[int], cols: list[int], name: str):
         """(durations, distances, snap m of each row point, of each col point) or None; NaN = no route."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _route(self, points: list[LatLng], name: str) -> list[LatLng] | None:
         """The road line through ``points`` (lat, lng), or None when there is none."""
-        raise NotImplementedError
 
 
 def simplify_line(line: list[LatLng], tolerance_m: float) -> list[LatLng]:

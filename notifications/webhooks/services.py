@@ -15,6 +15,7 @@ from django.db import transaction
 
 from accounts.models import Organization
 from common import clock
+from common.after_commit import gathered_on_commit
 from notifications.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from notifications.webhooks.addresses import receiver_validate
 from notifications.webhooks.catalogue import PAYLOAD_VERSION, TEST_EVENT, Source
@@ -188,36 +189,20 @@ def _deliveries_pending(*, event: WebhookEvent, endpoints: Iterable[WebhookEndpo
     return deliveries
 
 
-class _SendAfterCommit:
-    """The endpoints that got deliveries in this transaction, enqueued once after it commits."""
-
-    def __init__(self):
-        self.endpoint_ids: set[int] = set()
-        self.ran = False
-
-    def __call__(self) -> None:
-        from notifications.webhooks.tasks import webhook_endpoints_enqueue
-
-        self.ran = True
-        webhook_endpoints_enqueue(sorted(self.endpoint_ids))
-
-
 def _send_after_commit(endpoint_ids: set[int]) -> None:
     if not endpoint_ids:
         return
-    # The outbox fans 50 events out in one transaction: their endpoints join the one callback
-    # already waiting for this commit rather than each asking the cache after it. A callback still
-    # in the list belongs to a savepoint that is either released or encloses this one, so it runs
-    # whenever this write commits (Django drops a rolled-back savepoint's callbacks).
-    connection = transaction.get_connection()
-    for _savepoints, callback, _robust in connection.run_on_commit:
-        # (One that ran already is still listed only where tests run callbacks without a commit.)
-        if isinstance(callback, _SendAfterCommit) and not callback.ran:
-            callback.endpoint_ids |= endpoint_ids
-            return
-    callback = _SendAfterCommit()
-    callback.endpoint_ids |= endpoint_ids
-    transaction.on_commit(callback)
+    if not transaction.get_connection().in_atomic_block:
+        _enqueue_gathered([endpoint_ids])
+        return
+    # A transaction's writes (a replay, a group of fanned-out events) queue their endpoints once.
+    gathered_on_commit(_enqueue_gathered).append(endpoint_ids)
+
+
+def _enqueue_gathered(endpoint_id_sets: list[set[int]]) -> None:
+    from notifications.webhooks.tasks import webhook_endpoints_enqueue
+
+    webhook_endpoints_enqueue(sorted(set().union(*endpoint_id_sets)))
 
 
 def webhook_test_send(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
